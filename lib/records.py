@@ -1,0 +1,186 @@
+"""Run records: one JSON file per run, with full provenance, written atomically.
+
+A record holds the config, per-epoch metrics, per-iteration training losses, the final
+and best test accuracy, timing and where and with what it ran. ``load_results`` turns a
+profile's records into the one DataFrame the book reads.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+from lib.config import RunConfig
+
+SCHEMA = 1
+REPO = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO / "results"
+REQUIRED = ("schema", "config", "result_key", "status", "epochs", "provenance")
+
+
+def _git(*args: str) -> str:
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10, check=True
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} cores)"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
+
+
+def provenance(device: torch.device) -> dict:
+    import torchvision
+
+    # Results folders change while a campaign runs; they do not make the code dirty.
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!results")
+    return {
+        "git_commit": _git("rev-parse", "HEAD") or "unknown",
+        "git_dirty": bool(dirty),
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "cuda": torch.version.cuda,
+        "device": str(device),
+        "device_name": device_name(device),
+        "torch_threads": torch.get_num_threads(),
+        "host": platform.node(),
+        "platform": platform.platform(),
+    }
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def new_record(config: RunConfig, device, precision: str, engine: str, data) -> dict:
+    """A record in progress: status ``running`` until ``finish_record``."""
+    return {
+        "schema": SCHEMA,
+        "arm": config.arm,
+        "seed": config.seed,
+        "profile": config.profile,
+        "config": config.to_dict(),
+        "result_key": config.result_key(),
+        "status": "running",
+        "reason": None,
+        "engine": engine,  # the training loop: single | fused (several seeds in one model)
+        "executor": "direct",  # who ran it: direct | papermill (set by the runner)
+        "precision": precision,
+        "dataset_sha256": data.sha256,
+        "dataset_source": data.source,
+        "normalisation": {"mean": data.mean, "std": data.std},
+        "provenance": provenance(device),
+        "started_at": _now(),
+    }
+
+
+def finish_record(
+    record: dict,
+    epochs: list[dict],
+    iteration_losses: list[float],
+    wall_time_s: float,
+    images_per_s: float,
+) -> dict:
+    """Fill in results; a run that did not fail and finished every epoch is complete."""
+    planned = record["config"]["epochs"]
+    if record["status"] == "running":
+        if len(epochs) == planned:
+            record["status"] = "complete"
+        else:
+            record.update(status="failed", reason=f"stopped after {len(epochs)}/{planned} epochs")
+    accuracies = [e["test_accuracy"] for e in epochs]
+    best = max(range(len(accuracies)), key=accuracies.__getitem__) if accuracies else None
+    record.update(
+        epochs=epochs,
+        iteration_losses=iteration_losses,
+        final_test_accuracy=accuracies[-1] if accuracies else None,
+        best_test_accuracy=accuracies[best] if accuracies else None,  # test-set selected
+        best_epoch=epochs[best]["epoch"] if accuracies else None,
+        wall_time_s=wall_time_s,
+        images_per_s=images_per_s,
+        finished_at=_now(),
+    )
+    return record
+
+
+def failed_record(config: RunConfig, reason: str, executor: str) -> dict:
+    """The record of a run that died before it could write its own (exception, kill)."""
+    return {
+        "schema": SCHEMA,
+        "arm": config.arm,
+        "seed": config.seed,
+        "profile": config.profile,
+        "config": config.to_dict(),
+        "result_key": config.result_key(),
+        "status": "failed",
+        "reason": reason,
+        "executor": executor,
+        "epochs": [],
+        "provenance": provenance(torch.device("cpu")),
+        "finished_at": _now(),
+    }
+
+
+def record_path(results_dir: Path, profile: str, arm: str, seed: int) -> Path:
+    return Path(results_dir) / profile / arm / f"seed-{seed}" / "record.json"
+
+
+def write_record(record: dict, path: Path) -> Path:
+    """Write atomically: a temp file in the same folder, fsync, then rename over ``path``.
+
+    Readers see the old record or the new one, never half of one, even if the writer is
+    killed or another batch writes the same path at the same time.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".record-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(record, f, indent=1, allow_nan=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class MalformedRecord(ValueError):
+    pass
+
+
+def read_record(path: Path) -> dict:
+    """A record, or ``MalformedRecord`` naming the file and what is wrong with it."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise MalformedRecord(f"{path}: not readable JSON ({error})") from error
+    if not isinstance(record, dict):
+        raise MalformedRecord(f"{path}: not a JSON object")
+    missing = [key for key in REQUIRED if key not in record]
+    if missing:
+        raise MalformedRecord(f"{path}: missing {', '.join(missing)}")
+    if record["status"] == "complete" and len(record["epochs"]) != record["config"]["epochs"]:
+        raise MalformedRecord(f"{path}: complete but has {len(record['epochs'])} epochs")
+    return record

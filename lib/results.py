@@ -1,0 +1,116 @@
+"""Aggregation: every record of a profile in one DataFrame, the single entry point of the book.
+
+A record counts only when it is well formed, complete and made from the config the
+registry gives today; anything else is listed with its reason, never averaged in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from lib import records
+from lib.ablations import ARMS, PROFILES, run_config
+
+COLUMNS = [
+    "arm",
+    "seed",
+    "profile",
+    "status",
+    "reason",
+    "final_test_accuracy",
+    "best_test_accuracy",
+    "best_epoch",
+    "epochs_run",
+    "wall_time_s",
+    "images_per_s",
+    "engine",
+    "executor",
+    "precision",
+    "device_name",
+    "torch",
+    "git_commit",
+    "git_dirty",
+    "result_key",
+    "path",
+]
+
+
+def load_results(profile: str, results_dir: Path = records.RESULTS_DIR) -> pd.DataFrame:
+    """One row per record under ``results_dir/profile``.
+
+    ``status`` is the record's (complete | failed) or, set here, ``stale`` (made with
+    another config than the registry's today) or ``malformed`` (unreadable; ``reason``
+    names the problem). Columns ``test_accuracy`` and ``iteration_losses`` hold the
+    per-epoch accuracies (%) and per-iteration training losses as lists.
+    """
+    rows = []
+    for path in sorted(Path(results_dir, profile).glob("*/seed-*/record.json")):
+        try:
+            record = records.read_record(path)
+        except records.MalformedRecord as error:
+            arm, seed = path.parent.parent.name, path.parent.name.removeprefix("seed-")
+            rows.append(
+                {
+                    "arm": arm,
+                    "seed": int(seed) if seed.isdigit() else -1,
+                    "profile": profile,
+                    "status": "malformed",
+                    "reason": str(error),
+                    "path": str(path),
+                }
+            )
+            continue
+        rows.append(_row(record, path))
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, "test_accuracy", "iteration_losses"])
+    return frame.sort_values(["arm", "seed"], ignore_index=True)
+
+
+def _row(record: dict, path: Path) -> dict:
+    prov = record["provenance"]
+    status, reason = record["status"], record.get("reason")
+    arm, profile, seed = record.get("arm"), record.get("profile"), record.get("seed")
+    if arm not in ARMS or profile not in PROFILES:
+        status, reason = "stale", f"arm {arm!r} or profile {profile!r} no longer exists"
+    elif record["result_key"] != run_config(arm, profile, seed).result_key():
+        status, reason = "stale", "made with a config that differs from today's registry"
+    return {
+        "arm": arm,
+        "seed": seed,
+        "profile": profile,
+        "status": status,
+        "reason": reason,
+        "final_test_accuracy": record.get("final_test_accuracy"),
+        "best_test_accuracy": record.get("best_test_accuracy"),
+        "best_epoch": record.get("best_epoch"),
+        "epochs_run": len(record["epochs"]),
+        "wall_time_s": record.get("wall_time_s"),
+        "images_per_s": record.get("images_per_s"),
+        "engine": record.get("engine"),
+        "executor": record.get("executor"),
+        "precision": record.get("precision"),
+        "device_name": prov.get("device_name"),
+        "torch": prov.get("torch"),
+        "git_commit": prov.get("git_commit"),
+        "git_dirty": prov.get("git_dirty"),
+        "result_key": record["result_key"],
+        "path": str(path),
+        "test_accuracy": [e["test_accuracy"] for e in record["epochs"]],
+        "iteration_losses": record.get("iteration_losses", []),
+    }
+
+
+def complete(frame: pd.DataFrame) -> pd.DataFrame:
+    """Only the runs that count: complete records of today's config."""
+    return frame[frame["status"] == "complete"]
+
+
+def accuracy_at(frame: pd.DataFrame, epoch: int) -> pd.Series:
+    """Test accuracy (%) after ``epoch`` epochs, per row (NaN where the run is shorter)."""
+    return frame["test_accuracy"].map(lambda accs: accs[epoch - 1] if len(accs) >= epoch else None)
+
+
+def planned(profile: str) -> int:
+    """How many runs the profile's full grid holds (every arm x the profile's seeds)."""
+    return len(ARMS) * len(PROFILES[profile].seeds)

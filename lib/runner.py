@@ -1,0 +1,330 @@
+"""The campaign: expand (arm x seed) grids and execute each run, resumably.
+
+Every run executes in a child process (papermill executing ``lib/run.ipynb``, or the
+same code without Jupyter) inside a scratch folder; the parent then writes the record
+and the executed notebook into ``results/<profile>/<arm>/seed-<k>/``. So a crashed or
+killed run never leaves a partial record, the batch carries on, and the same task runs
+unchanged on a Dask worker on another machine: its files travel back as return values.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from lib import records
+from lib.ablations import ARMS, get_profile, run_config
+from lib.config import RunConfig
+
+NOTEBOOK = Path(__file__).resolve().parent / "run.ipynb"
+REPO = records.REPO
+
+
+def jupyter_available() -> bool:
+    try:
+        import ipykernel  # noqa: F401
+        import papermill  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@dataclass
+class Task:
+    config: RunConfig
+    overrides: dict  # what differs from run_config(arm, profile, seed): epochs, lr, device ...
+    executor: str  # papermill | direct
+    quiet: bool
+    threads: int | None = None  # torch threads for this run (None = torch's default)
+
+
+@dataclass
+class Outcome:
+    config: RunConfig
+    status: str  # complete | failed | skipped | busy
+    reason: str = ""
+    record: dict | None = field(default=None, repr=False)
+    notebook: bytes | None = field(default=None, repr=False)
+    log: str = field(default="", repr=False)
+
+
+def child_command(task: Task, out_dir: Path) -> list[str]:
+    c = task.config
+    cmd = [
+        sys.executable,
+        "-m",
+        "lib",
+        "train",
+        "--ablation",
+        c.arm,
+        "--seed",
+        str(c.seed),
+        "--profile",
+        c.profile,
+        "--executor",
+        task.executor,
+        "--out",
+        str(out_dir),
+    ]
+    for name, value in task.overrides.items():
+        cmd += [f"--{name}", str(value)]
+    return cmd + (["--quiet"] if task.quiet else [])
+
+
+def execute(task: Task) -> Outcome:
+    """Run one task in a child process and bring back its record and notebook.
+
+    Runs wherever the executor puts it (a local thread, a Dask worker); needs only this
+    repository importable there and Fashion-MNIST findable.
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    if task.threads:
+        env["OMP_NUM_THREADS"] = str(task.threads)
+    with tempfile.TemporaryDirectory(prefix="run-") as scratch:
+        out = Path(scratch)
+        log_path = out / "log.txt"
+        with open(log_path, "w") as log:  # quiet: the child's output goes to the log only
+            stream = log if task.quiet else None
+            proc = subprocess.run(
+                child_command(task, out), cwd=REPO, env=env, stdout=stream, stderr=stream
+            )
+        log_text = log_path.read_text()[-4000:]
+        notebook = (out / "run.ipynb").read_bytes() if (out / "run.ipynb").exists() else None
+        record = None
+        if (out / "record.json").exists():
+            with contextlib.suppress(records.MalformedRecord):
+                record = records.read_record(out / "record.json")
+    if record is None:
+        if proc.returncode < 0:
+            reason = f"killed by signal {signal.Signals(-proc.returncode).name}"
+        else:
+            reason = f"exited with code {proc.returncode} before writing a record"
+        tail = log_text.strip().splitlines()[-1:] if log_text.strip() else []
+        record = records.failed_record(task.config, ": ".join([reason, *tail]), task.executor)
+    elif proc.returncode != 0 and record["status"] == "complete":
+        record.update(status="failed", reason=f"exit code {proc.returncode} after training")
+    return Outcome(
+        task.config, record["status"], record.get("reason") or "", record, notebook, log_text
+    )
+
+
+def run_dir(results_dir: Path, config: RunConfig) -> Path:
+    return records.record_path(results_dir, config.profile, config.arm, config.seed).parent
+
+
+def existing_state(results_dir: Path, config: RunConfig) -> tuple[str, str]:
+    """(state, detail) of the record on disk: missing | complete | stale | failed | malformed."""
+    path = records.record_path(results_dir, config.profile, config.arm, config.seed)
+    if not path.exists():
+        return "missing", ""
+    try:
+        record = records.read_record(path)
+    except records.MalformedRecord as error:
+        return "malformed", str(error)
+    if record["result_key"] != config.result_key():
+        return "stale", f"config changed (record {record['result_key']} != {config.result_key()})"
+    if record["status"] != "complete":
+        return "failed", record.get("reason") or ""
+    return "complete", ""
+
+
+def save(results_dir: Path, outcome: Outcome) -> None:
+    folder = run_dir(results_dir, outcome.config)
+    if outcome.notebook is not None:
+        tmp = folder / ".run.ipynb.tmp"
+        tmp.write_bytes(outcome.notebook)
+        os.replace(tmp, folder / "run.ipynb")
+    records.write_record(outcome.record, folder / "record.json")
+
+
+@contextlib.contextmanager
+def run_lock(results_dir: Path, config: RunConfig):
+    """Yields True if this batch owns the run; the OS drops the lock if we are killed."""
+    folder = run_dir(results_dir, config)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def plan(profile: str, arms: list[str] | None, seeds: list[int] | None, **overrides):
+    p = get_profile(profile)
+    for arm in arms or list(ARMS):
+        for seed in p.seeds if seeds is None else seeds:
+            yield run_config(arm, profile, seed, **overrides)
+
+
+def run_batch(
+    profile: str,
+    arms: list[str] | None = None,
+    seeds: list[int] | None = None,
+    jobs: int = 1,
+    force: bool = False,
+    executor: str = "auto",
+    scheduler: str | None = None,
+    results_dir: Path = records.RESULTS_DIR,
+    devices: list[str] | None = None,
+    **overrides,
+) -> list[Outcome]:
+    """Execute every run of the grid that lacks a current complete record.
+
+    ``scheduler``: address of a Dask scheduler (tcp://host:port) to send runs to;
+    ``devices``: one device per concurrent run (e.g. cuda:0..3); default one per job.
+    """
+    results_dir = Path(results_dir)
+    if executor == "auto":
+        executor = "papermill" if jupyter_available() else "direct"
+    if executor == "papermill" and not jupyter_available():
+        raise RuntimeError("executor papermill needs papermill and ipykernel installed")
+    configs = list(plan(profile, arms, seeds, **overrides))
+    outcomes, todo = [], []
+    for config in configs:
+        state, detail = existing_state(results_dir, config)
+        if state == "complete" and not force:
+            outcomes.append(Outcome(config, "skipped", "complete record matches config"))
+            continue
+        if state in ("stale", "malformed", "failed"):
+            tqdm.write(f"{config.arm} seed {config.seed}: {state} record ({detail}); rerunning")
+        todo.append(config)
+
+    slots = devices or _default_devices(jobs, overrides.get("device"))
+    jobs = len(slots)
+    quiet = jobs > 1 or scheduler is not None
+    threads = max(1, (os.cpu_count() or 1) // jobs) if scheduler is None else None
+    with contextlib.ExitStack() as stack:
+        if scheduler:
+            from distributed import Client
+
+            client = stack.enter_context(Client(scheduler))
+            pool = client.get_executor(pure=False)
+        else:
+            pool = stack.enter_context(cf.ThreadPoolExecutor(max_workers=jobs))
+        bar = stack.enter_context(tqdm(total=len(configs), desc=f"{profile} runs", unit="run"))
+        bar.update(len(outcomes))
+        pending, free = {}, list(slots)
+        queue = list(todo)
+        while queue or pending:
+            while queue and free:
+                config = queue.pop(0)
+                slot = free.pop(0)
+                run_overrides = {**overrides, **({"device": slot} if slot else {})}
+                lock = stack.enter_context(contextlib.ExitStack())
+                if not lock.enter_context(run_lock(results_dir, config)):
+                    outcomes.append(Outcome(config, "busy", "another batch is running it"))
+                    lock.close()
+                    free.append(slot)
+                    bar.update()
+                    continue
+                task = Task(config, run_overrides, executor, quiet, threads)
+                future = pool.submit(execute, task)
+                pending[future] = (slot, lock)
+            done, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                slot, lock = pending.pop(future)
+                outcome = future.result()
+                save(results_dir, outcome)
+                lock.close()
+                free.append(slot)
+                outcomes.append(outcome)
+                bar.update()
+                tag = outcome.status if outcome.status == "complete" else "FAILED"
+                acc = (outcome.record or {}).get("final_test_accuracy")
+                tqdm.write(
+                    f"{tag}: {outcome.config.arm} seed {outcome.config.seed}"
+                    + (f" test acc {acc:.2f} %" if acc is not None else "")
+                    + (f" ({outcome.reason})" if outcome.reason else "")
+                )
+    return outcomes
+
+
+def _default_devices(jobs: int, device: str | None) -> list[str | None]:
+    """One run per GPU when several are present and jobs allows; otherwise ``jobs`` slots."""
+    import torch
+
+    if device in (None, "auto") and torch.cuda.device_count() > 1:
+        return [f"cuda:{i}" for i in range(min(max(jobs, 1), torch.cuda.device_count()))]
+    return [None] * max(1, jobs)
+
+
+def summarise(outcomes: list[Outcome]) -> str:
+    counts = Counter(o.status for o in outcomes)
+    lines = [
+        ", ".join(
+            f"{counts[s]} {s}" for s in ("complete", "skipped", "failed", "busy") if counts[s]
+        )
+    ]
+    lines += [
+        f"  failed: {o.config.arm} seed {o.config.seed}: {o.reason}"
+        for o in outcomes
+        if o.status == "failed"
+    ]
+    return "\n".join(lines)
+
+
+def run_one(config: RunConfig, out_dir: Path, executor: str, progress: bool = True) -> dict:
+    """Train one run and write its record into ``out_dir`` (the notebook's and CLI's body)."""
+    from lib.train import train
+
+    record = train(config, progress=progress)
+    record["executor"] = executor
+    records.write_record(record, Path(out_dir) / "record.json")
+    return record
+
+
+def run_notebook(config: RunConfig, overrides: dict, out_dir: Path, quiet: bool) -> int:
+    """Execute ``lib/run.ipynb`` for one run with papermill; 0 when the run completed.
+
+    The notebook writes the record itself; when it cannot (an exception, a dead kernel),
+    a failed record with the reason is written here. The failed notebook is kept.
+    """
+    import papermill
+
+    out_dir = Path(out_dir)
+    parameters = {
+        "arm": config.arm,
+        "seed": config.seed,
+        "profile": config.profile,
+        "out_dir": str(out_dir),
+        "progress": not quiet,
+        **overrides,
+    }
+    try:
+        papermill.execute_notebook(
+            str(NOTEBOOK),
+            str(out_dir / "run.ipynb"),
+            parameters=parameters,
+            progress_bar=False,
+            cwd=str(REPO),
+            kernel_name="python3",
+        )
+    except Exception as error:  # PapermillExecutionError, dead kernel, missing kernel ...
+        if not (out_dir / "record.json").exists():
+            reason = (
+                f"{error.ename}: {error.evalue}"
+                if isinstance(error, papermill.PapermillExecutionError)
+                else f"{type(error).__name__}: {error}"
+            )
+            records.write_record(
+                records.failed_record(config, reason, "papermill"), out_dir / "record.json"
+            )
+        return 1
+    return 0 if records.read_record(out_dir / "record.json")["status"] == "complete" else 1

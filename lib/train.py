@@ -1,0 +1,197 @@
+"""The training loop: Adam + cross-entropy on device-resident Fashion-MNIST.
+
+One ``RunConfig`` in, one run record (a plain dict, see ``lib.records``) out. Batches
+are sliced from uint8 tensors that already live on the training device, so there is no
+per-sample DataLoader; bf16 autocast and channels_last are used where the hardware
+supports them, fp32 when exactness matters (tests).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from lib import data as data_module
+from lib.config import RunConfig
+from lib.models import build_model
+
+EVAL_BATCH = 1000  # images per forward pass at evaluation (memory only, no effect on results)
+
+
+class NonFiniteLoss(RuntimeError):
+    """The training loss became NaN or infinite: the run stops as failed."""
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` = CUDA when present, else CPU; an unusable device is an error before compute."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise ValueError(f"unknown device {name!r}: {error}") from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} requested but CUDA is not available here")
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {name!r} is not supported (use auto, cpu or cuda[:N])")
+    return device
+
+
+def effective_precision(precision: str, device: torch.device) -> str:
+    """bf16 only where the hardware computes it natively; otherwise fp32 (and say so)."""
+    if precision != "bf16":
+        return "fp32"
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if torch.cpu._is_avx512_bf16_supported() else "fp32"
+
+
+def lr_factor(config: RunConfig, epoch: int) -> float:
+    """LR multiplier during 0-based ``epoch``.
+
+    exponential and step depend only on the epoch (a 20-epoch run contains the 10-epoch
+    run exactly); cosine anneals to zero over ``config.epochs`` and so depends on it.
+    """
+    if config.schedule == "constant":
+        return 1.0
+    if config.schedule == "exponential":
+        return config.lr_gamma**epoch
+    if config.schedule == "step":
+        return 0.1 ** (epoch // config.lr_step_epochs)
+    if config.schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * epoch / config.epochs))
+    raise ValueError(f"unknown schedule {config.schedule!r}")
+
+
+def epoch_order(config: RunConfig, epoch: int) -> torch.Tensor:
+    """The training-image order of one epoch: a function of (seed, epoch) only."""
+    generator = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
+    return torch.randperm(config.train_subset, generator=generator)
+
+
+def training_batches(config: RunConfig, epoch: int) -> list[torch.Tensor]:
+    """Index batches of one epoch; a last batch of one image is dropped (BatchNorm)."""
+    batches = list(epoch_order(config, epoch).split(config.batch_size))
+    return batches if len(batches[-1]) > 1 else batches[:-1]
+
+
+@torch.no_grad()
+def evaluate(model, data, autocast, memory_format) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy in %) on the full test set."""
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    for images, labels in zip(
+        data.test_images.split(EVAL_BATCH), data.test_labels.split(EVAL_BATCH)
+    ):
+        x = data.normalise(images).contiguous(memory_format=memory_format)
+        with autocast():
+            logits = model(x)
+        loss_sum += F.cross_entropy(logits.float(), labels, reduction="sum").item()
+        correct += (logits.argmax(1) == labels).sum().item()
+    model.train()
+    n = len(data.test_labels)
+    return loss_sum / n, 100.0 * correct / n
+
+
+def train(
+    config: RunConfig,
+    data: data_module.FashionMNIST | None = None,
+    progress: bool = True,
+    on_epoch: Callable[[dict], None] | None = None,
+) -> dict:
+    """Train one run and return its record (status ``complete`` or ``failed``).
+
+    ``data`` may be preloaded on any device (it is moved to the training device);
+    ``on_epoch`` is called with each epoch's metrics (notebooks use it to plot live).
+    """
+    from lib import records
+
+    device = resolve_device(config.device)
+    precision = effective_precision(config.precision, device)
+    fast = precision == "bf16"
+    memory_format = torch.channels_last if fast else torch.contiguous_format
+    data = (data or data_module.load()).to(device)
+    train_images = data.train_images[: config.train_subset]
+    train_labels = data.train_labels[: config.train_subset]
+
+    torch.manual_seed(config.seed)  # initialisation
+    model = build_model(config).to(device, memory_format=memory_format)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: lr_factor(config, e))
+
+    def autocast():
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=fast)
+
+    record = records.new_record(config, device, precision, engine="single", data=data)
+    epochs, iteration_losses, train_seconds, images_seen = [], [], 0.0, 0
+    started = time.perf_counter()
+    try:
+        for epoch in range(config.epochs):
+            lr = optimizer.param_groups[0]["lr"]
+            batches = training_batches(config, epoch)
+            bar = tqdm(
+                batches,
+                desc=f"{config.arm} seed {config.seed} epoch {epoch + 1}/{config.epochs}",
+                disable=not progress,
+                leave=False,
+                file=sys.__stderr__,  # the terminal, also from a papermill kernel
+            )
+            t0 = time.perf_counter()
+            losses = []
+            for index in bar:
+                index = index.to(device)
+                x = data.normalise(train_images[index]).contiguous(memory_format=memory_format)
+                with autocast():
+                    loss = F.cross_entropy(model(x).float(), train_labels[index])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.detach())
+                images_seen += len(index)
+            epoch_losses = torch.stack(losses).float().cpu()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            train_seconds += time.perf_counter() - t0
+            bad = (~torch.isfinite(epoch_losses)).nonzero()
+            iteration_losses += epoch_losses.tolist()
+            if len(bad):
+                at = len(iteration_losses) - len(epoch_losses) + int(bad[0])
+                raise NonFiniteLoss(
+                    f"non-finite training loss at iteration {at} (epoch {epoch + 1})"
+                )
+            scheduler.step()
+            test_loss, test_accuracy = evaluate(model, data, autocast, memory_format)
+            metrics = {
+                "epoch": epoch + 1,
+                "lr": lr,
+                "train_loss": float(epoch_losses.mean()),
+                "test_loss": test_loss,
+                "test_accuracy": test_accuracy,
+                "elapsed_s": time.perf_counter() - started,
+            }
+            epochs.append(metrics)
+            bar.close()
+            if progress:
+                tqdm.write(
+                    f"{config.arm} seed {config.seed} epoch {epoch + 1}/{config.epochs}: "
+                    f"train loss {metrics['train_loss']:.4f}, test acc {test_accuracy:.2f} %",
+                    file=sys.__stderr__,
+                )
+            if on_epoch:
+                on_epoch(metrics)
+    except NonFiniteLoss as error:
+        record.update(status="failed", reason=str(error))
+    records.finish_record(
+        record,
+        epochs=epochs,
+        iteration_losses=iteration_losses,
+        wall_time_s=time.perf_counter() - started,
+        images_per_s=images_seen / train_seconds if train_seconds else 0.0,
+    )
+    return record

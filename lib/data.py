@@ -128,7 +128,9 @@ def read_verified(folder: Path, name: str) -> bytes:
     try:
         content = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise DataError(f"{path} is unreadable or a truncated/corrupt gzip: {error}. {HOW_TO_FIX}")
+        raise DataError(
+            f"{path} is unreadable or a truncated/corrupt gzip: {error}. {HOW_TO_FIX}"
+        ) from error
     if len(content) != expected_size:
         raise DataError(
             f"{path} decompresses to {len(content):,} bytes, expected {expected_size:,} "

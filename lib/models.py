@@ -124,7 +124,7 @@ class ResNet34(nn.Module):
         super().__init__()
         self.stem = build_stem(config)
         stages, c_in = [], scaled(STAGE_CHANNELS[0], config.width)
-        for i, (blocks, channels) in enumerate(zip(STAGE_BLOCKS, STAGE_CHANNELS)):
+        for i, (blocks, channels) in enumerate(zip(STAGE_BLOCKS, STAGE_CHANNELS, strict=True)):
             c_out = scaled(channels, config.width)
             stage = []
             for b in range(blocks):

@@ -159,6 +159,7 @@ def write_record(record: dict, path: Path) -> Path:
             json.dump(record, f, indent=1, allow_nan=True)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -87,7 +87,7 @@ def evaluate(model, data, autocast, memory_format) -> tuple[float, float]:
     model.eval()
     loss_sum, correct = 0.0, 0
     for images, labels in zip(
-        data.test_images.split(EVAL_BATCH), data.test_labels.split(EVAL_BATCH)
+        data.test_images.split(EVAL_BATCH), data.test_labels.split(EVAL_BATCH), strict=True
     ):
         x = data.normalise(images).contiguous(memory_format=memory_format)
         with autocast():

@@ -228,8 +228,14 @@ def run_batch(
                 slot = free.pop(0)
                 run_overrides = {**overrides, **({"device": slot} if slot else {})}
                 lock = stack.enter_context(contextlib.ExitStack())
-                if not lock.enter_context(run_lock(results_dir, config)):
-                    outcomes.append(Outcome(config, "busy", "another batch is running it"))
+                owned = lock.enter_context(run_lock(results_dir, config))
+                # Another batch may have run it since we planned: look again under the lock.
+                if not owned or (
+                    not force and existing_state(results_dir, config)[0] == "complete"
+                ):
+                    status = "busy" if not owned else "skipped"
+                    reason = "another batch is running it" if not owned else "done meanwhile"
+                    outcomes.append(Outcome(config, status, reason))
                     lock.close()
                     free.append(slot)
                     bar.update()

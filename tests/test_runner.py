@@ -1,0 +1,186 @@
+"""The campaign runner, for real: papermill notebooks, resume, stale, failure, SIGKILL, Dask."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from lib import records
+from lib.ablations import run_config
+from lib.results import load_results
+from lib.runner import existing_state, run_batch
+
+REPO = records.REPO
+# Short runs keep the suite fast: 1 epoch of the smoke profile (2,000 images, width 1/8).
+SHORT = {"epochs": 1}
+
+
+def lib_runs(results, args: str) -> list[str]:
+    """`python -m lib runs --profile smoke ARGS --results RESULTS` as an argv."""
+    return [
+        sys.executable,
+        "-m",
+        "lib",
+        "runs",
+        "--profile",
+        "smoke",
+        *args.split(),
+        "--results",
+        str(results),
+    ]
+
+
+def record_at(results, arm, seed, profile="smoke"):
+    return json.loads(records.record_path(results, profile, arm, seed).read_text())
+
+
+@pytest.fixture(scope="module")
+def papermill_batch(tmp_path_factory):
+    """`make runs PROFILE=smoke ABLATIONS=resnet34 SEEDS=0,1`, through papermill."""
+    results = tmp_path_factory.mktemp("results")
+    outcomes = run_batch("smoke", ["resnet34"], [0, 1], executor="papermill", results_dir=results)
+    return results, outcomes
+
+
+def test_papermill_executes_one_notebook_per_run(papermill_batch):
+    results, outcomes = papermill_batch
+    assert [o.status for o in outcomes] == ["complete", "complete"]
+    for seed in (0, 1):
+        folder = records.record_path(results, "smoke", "resnet34", seed).parent
+        record = record_at(results, "resnet34", seed)
+        assert record["status"] == "complete"
+        assert record["executor"] == "papermill"
+        assert record["result_key"] == run_config("resnet34", "smoke", seed).result_key()
+        notebook = json.loads((folder / "run.ipynb").read_text())
+        parameters = [
+            c for c in notebook["cells"] if "injected-parameters" in c["metadata"].get("tags", [])
+        ]
+        assert parameters and f"seed = {seed}" in "".join(parameters[0]["source"])
+        assert any(
+            o.get("output_type") == "display_data"
+            for c in notebook["cells"]
+            for o in c.get("outputs", [])
+        ), "the notebook shows the run's curves"
+
+
+def test_second_batch_skips_complete_runs(papermill_batch):
+    results, _ = papermill_batch
+    before = record_at(results, "resnet34", 0)["finished_at"]
+    outcomes = run_batch("smoke", ["resnet34"], [0, 1], executor="papermill", results_dir=results)
+    assert [o.status for o in outcomes] == ["skipped", "skipped"]
+    assert record_at(results, "resnet34", 0)["finished_at"] == before
+
+
+def test_changed_config_is_stale_and_never_mixed(tmp_path):
+    run_batch("smoke", ["resnet34_selu"], [0], executor="direct", results_dir=tmp_path, **SHORT)
+    config = run_config("resnet34_selu", "smoke", 0)  # today's config: 2 epochs, not 1
+    state, detail = existing_state(tmp_path, config)
+    assert state == "stale" and "config changed" in detail
+    frame = load_results("smoke", tmp_path)
+    assert list(frame["status"]) == ["stale"]
+
+
+def test_failed_run_is_recorded_and_batch_carries_on(tmp_path):
+    cmd = lib_runs(
+        tmp_path,
+        "--ablations resnet34,resnet34_selu --seeds 0 --lr inf --epochs 1 --executor papermill",
+    )
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    assert "2 failed" in proc.stdout and "non-finite" in proc.stdout
+    for arm in ("resnet34", "resnet34_selu"):  # the first failure did not stop the batch
+        record = record_at(tmp_path, arm, 0)
+        assert record["status"] == "failed" and "non-finite" in record["reason"]
+        # papermill keeps the failed notebook, and it says it failed
+        notebook = records.record_path(tmp_path, "smoke", arm, 0).parent / "run.ipynb"
+        assert "RuntimeError" in notebook.read_text()
+
+
+def test_sigkill_leaves_no_complete_record_and_next_batch_completes(tmp_path):
+    cmd = lib_runs(tmp_path, "--ablations resnet34_inception --seeds 0 --executor direct")
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 300
+    for line in proc.stderr:  # kill everything once epoch 1 of 2 is done: mid-training
+        if ("epoch 1/2" in line and "test acc" in line) or time.time() > deadline:
+            break
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    path = records.record_path(tmp_path, "smoke", "resnet34_inception", 0)
+    assert not path.exists() or record_at(tmp_path, "resnet34_inception", 0)["status"] != "complete"
+    assert not list(path.parent.glob("*.tmp"))
+    outcomes = run_batch(
+        "smoke", ["resnet34_inception"], [0], executor="direct", results_dir=tmp_path
+    )
+    assert [o.status for o in outcomes] == ["complete"]
+    assert record_at(tmp_path, "resnet34_inception", 0)["status"] == "complete"
+
+
+def test_killed_child_is_recorded_as_failed(tmp_path, monkeypatch):
+    """A run whose process dies (here: killed by the OS) is a failed record, with reason."""
+    import lib.runner as runner
+
+    real = runner.child_command
+
+    def killed_child(task, out_dir):  # the child kills itself with SIGKILL mid-way
+        return [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]
+
+    monkeypatch.setattr(runner, "child_command", killed_child)
+    outcomes = run_batch("smoke", ["resnet34"], [0], executor="direct", results_dir=tmp_path)
+    monkeypatch.setattr(runner, "child_command", real)
+    assert outcomes[0].status == "failed" and "SIGKILL" in outcomes[0].reason
+    assert record_at(tmp_path, "resnet34", 0)["status"] == "failed"
+
+
+def test_dask_local_cluster_gives_the_same_records_as_local(tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the same threads on both paths: exact fp32
+    grid = {
+        "profile": "smoke",
+        "arms": ["resnet34"],
+        "seeds": [0, 1],
+        "executor": "direct",
+        "precision": "fp32",
+        **SHORT,
+    }
+    local = run_batch(**grid, jobs=2, results_dir=tmp_path / "local")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = run_batch(
+            **grid, scheduler=cluster.scheduler_address, results_dir=tmp_path / "dask"
+        )
+    assert [o.status for o in local] == [o.status for o in remote] == ["complete"] * 2
+    for seed in (0, 1):
+        a = record_at(tmp_path / "local", "resnet34", seed)
+        b = record_at(tmp_path / "dask", "resnet34", seed)
+        assert a["result_key"] == b["result_key"]
+        assert a["iteration_losses"] == b["iteration_losses"]
+        assert a["final_test_accuracy"] == b["final_test_accuracy"]
+
+
+def test_two_batches_on_one_folder_run_each_run_once(tmp_path):
+    cmd = lib_runs(tmp_path, "--ablations resnet34 --seeds 0,1 --executor direct --epochs 1")
+    batches = [
+        subprocess.Popen(
+            cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        for _ in range(2)
+    ]
+    summaries = [b.communicate(timeout=600)[0] for b in batches]
+    assert all(b.returncode == 0 for b in batches)
+    done = sum(int(m.group(1)) for s in summaries for m in re.finditer(r"(\d+) complete", s))
+    assert done == 2, summaries  # each run trained once; the other batch skipped or saw it busy
+    for seed in (0, 1):
+        records.read_record(records.record_path(tmp_path, "smoke", "resnet34", seed))

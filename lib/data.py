@@ -83,16 +83,22 @@ def candidate_dirs() -> list[Path]:
 
 
 def find_dir() -> Path:
-    """The first folder holding all four files, raw or gzipped; download as a last resort."""
+    """The first folder holding all four files, raw or gzipped; download as a last resort.
+
+    FASHION_MNIST_DIR, when set, is the only folder used: an incomplete one is an error,
+    never a silent fall-back to another copy.
+    """
+    if os.environ.get("FASHION_MNIST_DIR"):
+        folder = Path(os.environ["FASHION_MNIST_DIR"])
+        missing = [n for n in FILES if not _file_in(folder, n)]
+        if missing:
+            raise DataError(
+                f"FASHION_MNIST_DIR={folder} lacks {', '.join(missing)} (.gz or raw). {HOW_TO_FIX}"
+            )
+        return folder
     for folder in candidate_dirs():
         if all(_file_in(folder, name) for name in FILES):
             return folder
-    if os.environ.get("FASHION_MNIST_DIR"):
-        missing = [n for n in FILES if not _file_in(Path(os.environ["FASHION_MNIST_DIR"]), n)]
-        raise DataError(
-            f"FASHION_MNIST_DIR={os.environ['FASHION_MNIST_DIR']} lacks {', '.join(missing)} "
-            f"(.gz or raw). {HOW_TO_FIX}"
-        )
     return _download()
 
 

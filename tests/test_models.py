@@ -1,0 +1,184 @@
+"""lib.models: the ResNet-34 family matches torchvision, and each switch changes only its part."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from lib.ablations import ARMS, run_config
+from lib.config import RunConfig
+from lib.models import (
+    ZeroPadShortcut,
+    build_model,
+    build_stem,
+    count_parameters,
+    training_flops_per_image,
+)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+DOWNSAMPLING_SHORTCUTS = {"stages.1.0.shortcut", "stages.2.0.shortcut", "stages.3.0.shortcut"}
+
+
+def on_meta(config: RunConfig) -> nn.Module:
+    """A full-width model without allocating or initialising real weights (shapes only)."""
+    with torch.device("meta"):
+        return build_model(config)
+
+
+def shapes(model: nn.Module, skip: str | None = None) -> dict[str, tuple[int, ...]]:
+    return {
+        name: tuple(t.shape)
+        for name, t in model.state_dict().items()
+        if skip is None or not name.startswith(skip)
+    }
+
+
+def module_types(model: nn.Module) -> dict[str, type]:
+    return {name: type(m) for name, m in model.named_modules()}
+
+
+def test_projection_resnet34_has_torchvision_parameters():
+    ours = on_meta(run_config("resnet34_projection", "paper", 0))
+    with torch.device("meta"):
+        reference = torchvision.models.resnet34(num_classes=10)
+        reference.conv1 = nn.Conv2d(1, 64, 7, 2, 3, bias=False)
+    assert count_parameters(ours) == count_parameters(reference) == 21_283_530
+    assert sorted(tuple(p.shape) for p in ours.parameters()) == sorted(
+        tuple(p.shape) for p in reference.parameters()
+    )
+
+
+def test_zeropad_shortcut_is_parameter_free_and_pads_channels():
+    module = ZeroPadShortcut(4, 8, 2)
+    assert count_parameters(module) == 0 and not list(module.buffers())
+    x = torch.randn(2, 4, 6, 6)
+    out = module(x)
+    assert out.shape == (2, 8, 3, 3)
+    assert torch.equal(out[:, :4], x[:, :, ::2, ::2])
+    assert torch.equal(out[:, 4:], torch.zeros(2, 4, 3, 3))
+
+
+def test_shortcut_switch_changes_only_the_three_downsampling_shortcuts():
+    config = RunConfig(width=0.25)
+    zeropad, projection = build_model(config), build_model(config.replace(shortcut="projection"))
+    zeropad_types, projection_types = module_types(zeropad), module_types(projection)
+    differ = {
+        name
+        for name in zeropad_types.keys() | projection_types.keys()
+        if zeropad_types.get(name) != projection_types.get(name)
+    }
+    assert {name for name in differ if name.count(".") == 3} == DOWNSAMPLING_SHORTCUTS
+    assert all(any(name.startswith(s) for s in DOWNSAMPLING_SHORTCUTS) for name in differ)
+    assert all(zeropad_types[s] is ZeroPadShortcut for s in DOWNSAMPLING_SHORTCUTS)
+
+    extra = set(shapes(projection)) - set(shapes(zeropad))
+    assert {".".join(name.split(".")[:4]) for name in extra} == DOWNSAMPLING_SHORTCUTS
+    assert not set(shapes(zeropad)) - set(shapes(projection))
+    shortcut_params = sum(
+        count_parameters(projection.get_submodule(s)) for s in DOWNSAMPLING_SHORTCUTS
+    )
+    assert shortcut_params > 0
+    assert count_parameters(projection) - count_parameters(zeropad) == shortcut_params
+
+
+def test_baseline_shortcuts_have_no_parameters():
+    model = build_model(RunConfig(width=0.25))
+    for name, module in model.named_modules():
+        if name.endswith("shortcut"):
+            assert count_parameters(module) == 0, name
+
+
+def test_activation_switch_swaps_relu_for_selu_only():
+    config = RunConfig(width=0.25)
+    relu, selu = build_model(config), build_model(config.replace(activation="selu"))
+    assert count_parameters(relu) == count_parameters(selu)
+    assert shapes(relu) == shapes(selu)
+    relu_types, selu_types = module_types(relu), module_types(selu)
+    differ = {name for name in relu_types if relu_types[name] != selu_types[name]}
+    assert differ and all(relu_types[n] is nn.ReLU and selu_types[n] is nn.SELU for n in differ)
+    assert nn.SELU not in relu_types.values() and nn.ReLU not in selu_types.values()
+    # one activation per block and one in the stem
+    assert sum(t is nn.ReLU for t in relu_types.values()) == 3 + 4 + 6 + 3 + 1
+
+
+@pytest.mark.parametrize(
+    "stem, stride, size",
+    [
+        ("resnet", 1, 7),
+        ("resnet_nopool", 1, 14),
+        ("inception", 1, 28),
+        ("inception", 2, 7),
+        ("plain", 1, 28),
+    ],
+)
+@pytest.mark.parametrize("width", [1.0, 0.125])
+def test_stem_output_channels_and_resolution(stem, stride, size, width):
+    module = build_stem(RunConfig(stem=stem, stem_stride=stride, width=width)).eval()
+    with torch.no_grad():
+        out = module(torch.randn(2, 1, 28, 28))
+    assert out.shape == (2, round(64 * width), size, size)
+
+
+@pytest.mark.parametrize(
+    "stem, stride", [("resnet_nopool", 1), ("inception", 1), ("inception", 2), ("plain", 1)]
+)
+def test_stem_switch_changes_only_the_stem(stem, stride):
+    config = RunConfig(width=0.25)
+    baseline, switched = (
+        build_model(config),
+        build_model(config.replace(stem=stem, stem_stride=stride)),
+    )
+    assert shapes(baseline, skip="stem.") == shapes(switched, skip="stem.")
+    assert shapes(baseline, skip="stages.") != shapes(switched, skip="stages.")
+    assert repr(baseline.stages) == repr(switched.stages)
+    assert repr(baseline.head) == repr(switched.head)
+
+
+def test_inception_stem_follows_paper_figure_3():
+    stem = build_stem(RunConfig(stem="inception"))
+    widths = [[layer[0].out_channels for layer in branch] for branch in stem.branches]
+    assert widths == [[4, 8, 16], [4, 8, 16], [8, 16, 32]]
+    kernels = {layer[0].kernel_size for branch in stem.branches for layer in branch}
+    assert kernels == {(3, 3)}
+
+
+def test_unknown_stem_is_an_error():
+    with pytest.raises(ValueError, match="unknown stem"):
+        build_model(RunConfig(stem="nope"))  # type: ignore[arg-type]
+
+
+def _arms_with_distinct_models() -> list[str]:
+    """One arm per model architecture (arms that differ only in the LR schedule share one)."""
+    seen = {}
+    for name in ARMS:
+        c = run_config(name, "smoke", 0)
+        seen.setdefault((c.stem, c.stem_stride, c.activation, c.shortcut), name)
+    return list(seen.values())
+
+
+@pytest.mark.parametrize("arm", _arms_with_distinct_models())
+def test_every_architecture_maps_28x28_images_to_10_logits(arm):
+    model = build_model(run_config(arm, "smoke", 0)).eval()
+    with torch.no_grad():
+        assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_flop_count_on_meta_equals_the_real_count():
+    config = run_config("resnet34", "smoke", 0)
+    real = training_flops_per_image(config)
+    with torch.device("meta"):
+        assert training_flops_per_image(config) == real > 0
+
+
+def test_training_flops_per_image():
+    with torch.device("meta"):
+        resnet = training_flops_per_image(run_config("resnet34", "paper", 0))
+        inception = training_flops_per_image(run_config("resnet34_inception", "paper", 0))
+        inception_s2 = training_flops_per_image(run_config("resnet34_inception_s2", "paper", 0))
+    assert 0.40e9 < resnet < 0.43e9
+    assert 5.4e9 < inception < 5.8e9
+    assert inception > 10 * resnet
+    assert 0.40e9 < inception_s2 < 0.45e9  # same 7x7 resolution as the resnet stem

@@ -1,4 +1,4 @@
-"""Command line: ``python -m lib {train,runs,info} ...`` (``--help`` on each)."""
+"""Command line: ``python -m lib {train,runs,info,bench} ...`` (``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -45,10 +45,21 @@ def main(argv: list[str] | None = None) -> int:
         metavar="ARM",
         help=f"one of: {', '.join(ARMS)}",
     )
-    train.add_argument("--seed", type=int, default=0)
+    which = train.add_mutually_exclusive_group()
+    which.add_argument("--seed", type=int, default=0)
+    which.add_argument("--seeds", type=_csv(int), help="several seeds: one record each")
+    train.add_argument(
+        "--engine",
+        choices=["single", "fused"],
+        default="single",
+        help="fused: all --seeds as one wide model (direct executor only)",
+    )
     train.add_argument("--profile", default="smoke", choices=list(PROFILES))
     train.add_argument(
-        "--out", type=Path, help="folder for record.json (default results/PROFILE/ARM/seed-K)"
+        "--out",
+        type=Path,
+        help="folder for record.json (default results/PROFILE/ARM/seed-K); "
+        "with several seeds, OUT/seed-K",
     )
     train.add_argument(
         "--executor",
@@ -72,10 +83,39 @@ def main(argv: list[str] | None = None) -> int:
         help="auto: papermill where Jupyter is installed, else direct",
     )
     runs.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    runs.add_argument(
+        "--engine",
+        choices=["auto", "single", "fused"],
+        default="auto",
+        help="auto: fused (several seeds as one wide model) on CUDA with --executor direct",
+    )
+    runs.add_argument("--seeds-at-once", type=_positive, default=10, help="fused group size")
     runs.add_argument("--results", type=Path, default=records.RESULTS_DIR)
     _add_overrides(runs)
 
     sub.add_parser("info", help="parameters and training FLOPs per image of every arm")
+
+    bench = sub.add_parser(
+        "bench", help="training images/s: lib's trainer vs a naive DataLoader loop (JSON)"
+    )
+    bench.add_argument(
+        "--arms", type=_csv(str), default=["resnet34", "resnet34_inception"], help="comma-separated"
+    )
+    bench.add_argument("--repetitions", type=_positive, default=5, help="default 5")
+    bench.add_argument(
+        "--steps", type=_positive, default=6, help="timed steps per measurement (default 6)"
+    )
+    bench.add_argument(
+        "--warmup", type=int, default=2, help="untimed steps before each (default 2)"
+    )
+    bench.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    bench.add_argument(
+        "--fused-seeds",
+        type=int,
+        default=None,
+        help="also time lib.fused with N seeds at once (default: 10 on CUDA, off on CPU)",
+    )
+    bench.add_argument("--out", type=Path, help="a .json file or a folder (default results/bench)")
 
     args = parser.parse_args(argv)
     try:
@@ -85,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             return _runs(args, parser)
         if args.command == "info":
             return _info()
+        if args.command == "bench":
+            return _bench(args, parser)
     except (ValueError, KeyError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -93,24 +135,43 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train(args) -> int:
     from lib.ablations import run_config
-    from lib.runner import run_notebook, run_one
+    from lib.runner import child_out_dir, run_notebook
     from lib.train import resolve_device
 
     overrides = _overrides(args)
-    config = run_config(args.ablation, args.profile, args.seed, **overrides)
-    resolve_device(config.device)  # fail before any compute
-    out = (
-        args.out
-        or records.record_path(records.RESULTS_DIR, config.profile, config.arm, config.seed).parent
-    )
+    seeds = args.seeds or [args.seed]
+    configs = [run_config(args.ablation, args.profile, seed, **overrides) for seed in seeds]
+    resolve_device(configs[0].device)  # fail before any compute
+    if args.engine == "fused" and args.executor != "direct":
+        raise ValueError("--engine fused runs without notebooks: use --executor direct")
+
+    def out_dir(config):
+        if args.out is None:
+            return records.record_path(
+                records.RESULTS_DIR, config.profile, config.arm, config.seed
+            ).parent
+        return child_out_dir(args.out, config.seed, len(configs))
+
     if args.executor == "papermill":
-        return run_notebook(config, overrides, out, quiet=args.quiet)
-    record = run_one(config, out, "direct", progress=not args.quiet)
-    print(
-        f"{record['status']}: final test accuracy {record['final_test_accuracy']} % -> "
-        f"{out / 'record.json'}" + (f" ({record['reason']})" if record["reason"] else "")
-    )
-    return 0 if record["status"] == "complete" else 1
+        codes = [run_notebook(c, overrides, out_dir(c), quiet=args.quiet) for c in configs]
+        return max(codes)
+    if args.engine == "fused":
+        from lib.fused import train_fused
+
+        results = train_fused(configs, progress=not args.quiet)
+    else:
+        from lib.train import train
+
+        results = [train(c, progress=not args.quiet) for c in configs]
+    for config, record in zip(configs, results, strict=True):
+        record["executor"] = "direct"
+        path = records.write_record(record, out_dir(config) / "record.json")
+        print(
+            f"{record['status']}: {config.arm} seed {config.seed} final test accuracy "
+            f"{record['final_test_accuracy']} % -> {path}"
+            + (f" ({record['reason']})" if record["reason"] else "")
+        )
+    return 0 if all(r["status"] == "complete" for r in results) else 1
 
 
 def _runs(args, parser) -> int:
@@ -131,6 +192,8 @@ def _runs(args, parser) -> int:
         force=args.force,
         executor=args.executor,
         scheduler=args.scheduler,
+        engine=args.engine,
+        seeds_at_once=args.seeds_at_once,
         results_dir=args.results,
         **overrides,
     )
@@ -155,6 +218,32 @@ def _info() -> int:
             }
         )
     print(pd.DataFrame(rows).to_string(index=False))
+    return 0
+
+
+def _bench(args, parser) -> int:
+    from lib.bench import log_stderr, run_bench, summary
+    from lib.train import resolve_device
+
+    for arm in args.arms:
+        if arm not in ARMS:
+            parser.error(f"unknown arm {arm!r}; known arms: {', '.join(ARMS)}")
+    device = resolve_device(args.device)
+    fused = args.fused_seeds
+    if fused is None:
+        fused = 10 if device.type == "cuda" else 0
+    result, path = run_bench(
+        arms=args.arms,
+        repetitions=args.repetitions,
+        steps=args.steps,
+        warmup=args.warmup,
+        device=args.device,
+        out=args.out,
+        fused_seeds=fused,
+        log=log_stderr,
+    )
+    print(summary(result))
+    print(f"-> {path}")
     return 0
 
 

@@ -35,6 +35,7 @@ def _without(key: str) -> dict:
     return {**IMPROVED, key: getattr(baseline, key)}
 
 
+# In the order a campaign runs them: the paper's table arms first, then its controls.
 ARMS: dict[str, Arm] = {
     arm.name: arm
     for arm in [
@@ -69,17 +70,23 @@ ARMS: dict[str, Arm] = {
             {10: 94.88},
         ),
         Arm(
-            "resnet34_projection",
-            "Baseline with 1x1-conv projection shortcuts (option B)",
-            "Improvement 1 alone, which the paper never ablates",
-            {"shortcut": "projection"},
-        ),
-        Arm(
             "improved",
             "All four changes: Inception stem, SELU, projection shortcut, LR decay",
             "Table 5: the combined model",
             IMPROVED,
             {10: 96.04},
+        ),
+        Arm(
+            "resnet34_plainstem",
+            "Baseline with one 3x3 stride-1 conv stem (full 28x28 resolution, no Inception)",
+            "Control: is the Inception gain resolution or Inception structure?",
+            {"stem": "plain"},
+        ),
+        Arm(
+            "resnet34_projection",
+            "Baseline with 1x1-conv projection shortcuts (option B)",
+            "Improvement 1 alone, which the paper never ablates",
+            {"shortcut": "projection"},
         ),
         Arm(
             "improved_no_lr",
@@ -104,12 +111,6 @@ ARMS: dict[str, Arm] = {
             "Improved model with zero-padding shortcuts",
             "Leave-one-out: what does the projection shortcut add to the combination?",
             _without("shortcut"),
-        ),
-        Arm(
-            "resnet34_plainstem",
-            "Baseline with one 3x3 stride-1 conv stem (full 28x28 resolution, no Inception)",
-            "Control: is the Inception gain resolution or Inception structure?",
-            {"stem": "plain"},
         ),
         Arm(
             "resnet34_inception_s2",

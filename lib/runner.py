@@ -42,9 +42,10 @@ def jupyter_available() -> bool:
 
 @dataclass
 class Task:
-    config: RunConfig
+    configs: list[RunConfig]  # one run, or several seeds of one arm for the fused engine
     overrides: dict  # what differs from run_config(arm, profile, seed): epochs, lr, device ...
     executor: str  # papermill | direct
+    engine: str  # single | fused
     quiet: bool
     threads: int | None = None  # torch threads for this run (None = torch's default)
 
@@ -60,30 +61,17 @@ class Outcome:
 
 
 def child_command(task: Task, out_dir: Path) -> list[str]:
-    c = task.config
-    cmd = [
-        sys.executable,
-        "-m",
-        "lib",
-        "train",
-        "--ablation",
-        c.arm,
-        "--seed",
-        str(c.seed),
-        "--profile",
-        c.profile,
-        "--executor",
-        task.executor,
-        "--out",
-        str(out_dir),
-    ]
+    c = task.configs[0]
+    seeds = ",".join(str(config.seed) for config in task.configs)
+    args = f"--ablation {c.arm} --seeds {seeds} --profile {c.profile} --executor {task.executor}"
+    cmd = [sys.executable, "-m", "lib", "train", *args.split(), "--engine", task.engine]
     for name, value in task.overrides.items():
         cmd += [f"--{name}", str(value)]
-    return cmd + (["--quiet"] if task.quiet else [])
+    return cmd + ["--out", str(out_dir)] + (["--quiet"] if task.quiet else [])
 
 
-def execute(task: Task) -> Outcome:
-    """Run one task in a child process and bring back its record and notebook.
+def execute(task: Task) -> list[Outcome]:
+    """Run one task in a child process and bring back its records and notebook.
 
     Runs wherever the executor puts it (a local thread, a Dask worker); needs only this
     repository importable there and Fashion-MNIST findable.
@@ -92,6 +80,7 @@ def execute(task: Task) -> Outcome:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     if task.threads:
         env["OMP_NUM_THREADS"] = str(task.threads)
+    outcomes = []
     with tempfile.TemporaryDirectory(prefix="run-") as scratch:
         out = Path(scratch)
         log_path = out / "log.txt"
@@ -101,23 +90,38 @@ def execute(task: Task) -> Outcome:
                 child_command(task, out), cwd=REPO, env=env, stdout=stream, stderr=stream
             )
         log_text = log_path.read_text()[-4000:]
-        notebook = (out / "run.ipynb").read_bytes() if (out / "run.ipynb").exists() else None
-        record = None
-        if (out / "record.json").exists():
-            with contextlib.suppress(records.MalformedRecord):
-                record = records.read_record(out / "record.json")
-    if record is None:
-        if proc.returncode < 0:
-            reason = f"killed by signal {signal.Signals(-proc.returncode).name}"
-        else:
-            reason = f"exited with code {proc.returncode} before writing a record"
-        tail = log_text.strip().splitlines()[-1:] if log_text.strip() else []
-        record = records.failed_record(task.config, ": ".join([reason, *tail]), task.executor)
-    elif proc.returncode != 0 and record["status"] == "complete":
-        record.update(status="failed", reason=f"exit code {proc.returncode} after training")
-    return Outcome(
-        task.config, record["status"], record.get("reason") or "", record, notebook, log_text
-    )
+        for config in task.configs:
+            folder = child_out_dir(out, config.seed, len(task.configs))
+            notebook = folder / "run.ipynb"
+            record = None
+            with contextlib.suppress(records.MalformedRecord, FileNotFoundError):
+                record = records.read_record(folder / "record.json")
+            if record is None:
+                if proc.returncode < 0:
+                    reason = f"killed by signal {signal.Signals(-proc.returncode).name}"
+                else:
+                    reason = f"exited with code {proc.returncode} before writing a record"
+                tail = log_text.strip().splitlines()[-1:] if log_text.strip() else []
+                reason = ": ".join([reason, *tail])
+                record = records.failed_record(config, reason, task.executor)
+            elif proc.returncode != 0 and record["status"] == "complete" and len(task.configs) == 1:
+                record.update(status="failed", reason=f"exit code {proc.returncode} after training")
+            outcomes.append(
+                Outcome(
+                    config,
+                    record["status"],
+                    record.get("reason") or "",
+                    record,
+                    notebook.read_bytes() if notebook.exists() else None,
+                    log_text,
+                )
+            )
+    return outcomes
+
+
+def child_out_dir(out: Path, seed: int, runs: int) -> Path:
+    """Where ``python -m lib train --out OUT`` writes a seed's files: OUT, or OUT/seed-K."""
+    return Path(out) if runs == 1 else Path(out) / f"seed-{seed}"
 
 
 def run_dir(results_dir: Path, config: RunConfig) -> Path:
@@ -183,12 +187,16 @@ def run_batch(
     scheduler: str | None = None,
     results_dir: Path = records.RESULTS_DIR,
     devices: list[str] | None = None,
+    engine: str = "auto",
+    seeds_at_once: int = 10,
     **overrides,
 ) -> list[Outcome]:
     """Execute every run of the grid that lacks a current complete record.
 
     ``scheduler``: address of a Dask scheduler (tcp://host:port) to send runs to;
-    ``devices``: one device per concurrent run (e.g. cuda:0..3); default one per job.
+    ``devices``: one device per concurrent run (e.g. cuda:0..3); default one per job;
+    ``engine``: single (one model per process) or fused (up to ``seeds_at_once`` seeds of
+    an arm as one wide model; direct executor only); auto = fused on CUDA, else single.
     """
     results_dir = Path(results_dir)
     if executor == "auto":
@@ -210,6 +218,10 @@ def run_batch(
     jobs = len(slots)
     quiet = jobs > 1 or scheduler is not None
     threads = max(1, (os.cpu_count() or 1) // jobs) if scheduler is None else None
+    if engine == "auto":
+        engine = "fused" if executor == "direct" and _on_cuda(overrides.get("device")) else "single"
+    if engine == "fused" and executor != "direct":
+        raise RuntimeError("the fused engine runs without notebooks: use --executor direct")
     with contextlib.ExitStack() as stack:
         if scheduler:
             from distributed import Client
@@ -221,45 +233,66 @@ def run_batch(
         bar = stack.enter_context(tqdm(total=len(configs), desc=f"{profile} runs", unit="run"))
         bar.update(len(outcomes))
         pending, free = {}, list(slots)
-        queue = list(todo)
+        queue = _groups(todo, seeds_at_once if engine == "fused" else 1)
         while queue or pending:
             while queue and free:
-                config = queue.pop(0)
-                slot = free.pop(0)
-                run_overrides = {**overrides, **({"device": slot} if slot else {})}
-                lock = stack.enter_context(contextlib.ExitStack())
-                owned = lock.enter_context(run_lock(results_dir, config))
-                # Another batch may have run it since we planned: look again under the lock.
-                if not owned or (
-                    not force and existing_state(results_dir, config)[0] == "complete"
-                ):
-                    status = "busy" if not owned else "skipped"
-                    reason = "another batch is running it" if not owned else "done meanwhile"
-                    outcomes.append(Outcome(config, status, reason))
-                    lock.close()
-                    free.append(slot)
+                group, slot = queue.pop(0), free.pop(0)
+                locks = stack.enter_context(contextlib.ExitStack())
+                mine = []
+                for config in group:
+                    owned = locks.enter_context(run_lock(results_dir, config))
+                    # Another batch may have run it since we planned: look again, locked.
+                    if owned and (force or existing_state(results_dir, config)[0] != "complete"):
+                        mine.append(config)
+                        continue
+                    reason = "done meanwhile" if owned else "another batch is running it"
+                    outcomes.append(Outcome(config, "skipped" if owned else "busy", reason))
                     bar.update()
+                if not mine:
+                    locks.close()
+                    free.append(slot)
                     continue
-                task = Task(config, run_overrides, executor, quiet, threads)
-                future = pool.submit(execute, task)
-                pending[future] = (slot, lock)
+                run_overrides = {**overrides, **({"device": slot} if slot else {})}
+                task = Task(mine, run_overrides, executor, engine, quiet, threads)
+                pending[pool.submit(execute, task)] = (slot, locks)
             done, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
             for future in done:
-                slot, lock = pending.pop(future)
-                outcome = future.result()
-                save(results_dir, outcome)
-                lock.close()
+                slot, locks = pending.pop(future)
+                for outcome in future.result():
+                    save(results_dir, outcome)
+                    outcomes.append(outcome)
+                    bar.update()
+                    tqdm.write(_outcome_line(outcome))
+                locks.close()
                 free.append(slot)
-                outcomes.append(outcome)
-                bar.update()
-                tag = outcome.status if outcome.status == "complete" else "FAILED"
-                acc = (outcome.record or {}).get("final_test_accuracy")
-                tqdm.write(
-                    f"{tag}: {outcome.config.arm} seed {outcome.config.seed}"
-                    + (f" test acc {acc:.2f} %" if acc is not None else "")
-                    + (f" ({outcome.reason})" if outcome.reason else "")
-                )
     return outcomes
+
+
+def _groups(configs: list[RunConfig], size: int) -> list[list[RunConfig]]:
+    """Consecutive runs of the same arm, at most ``size`` per group."""
+    groups = []
+    for config in configs:
+        if groups and len(groups[-1]) < size and groups[-1][0].arm == config.arm:
+            groups[-1].append(config)
+        else:
+            groups.append([config])
+    return groups
+
+
+def _on_cuda(device: str | None) -> bool:
+    from lib.train import resolve_device
+
+    return resolve_device(device or "auto").type == "cuda"
+
+
+def _outcome_line(outcome: Outcome) -> str:
+    tag = outcome.status if outcome.status == "complete" else "FAILED"
+    acc = (outcome.record or {}).get("final_test_accuracy")
+    return (
+        f"{tag}: {outcome.config.arm} seed {outcome.config.seed}"
+        + (f" test acc {acc:.2f} %" if acc is not None else "")
+        + (f" ({outcome.reason})" if outcome.reason else "")
+    )
 
 
 def _default_devices(jobs: int, device: str | None) -> list[str | None]:

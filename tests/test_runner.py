@@ -184,3 +184,24 @@ def test_two_batches_on_one_folder_run_each_run_once(tmp_path):
     assert done == 2, summaries  # each run trained once; the other batch skipped or saw it busy
     for seed in (0, 1):
         records.read_record(records.record_path(tmp_path, "smoke", "resnet34", seed))
+
+
+def test_fused_engine_writes_one_record_per_seed(tmp_path):
+    outcomes = run_batch(
+        "smoke",
+        ["resnet34"],
+        [0, 1],
+        executor="direct",
+        engine="fused",
+        results_dir=tmp_path,
+        **SHORT,
+    )
+    assert [o.status for o in outcomes] == ["complete", "complete"]
+    for seed in (0, 1):
+        record = record_at(tmp_path, "resnet34", seed)
+        assert record["engine"] == "fused" and record["seeds_at_once"] == 2
+        assert record["config"]["seed"] == seed
+    assert (
+        record_at(tmp_path, "resnet34", 0)["iteration_losses"]
+        != record_at(tmp_path, "resnet34", 1)["iteration_losses"]
+    )

@@ -39,6 +39,35 @@ runs: setup data
 	$(PY) -m lib runs --profile $(or $(PROFILE),smoke) --jobs $(JOBS) \
 		$(if $(ABLATIONS),--ablations $(ABLATIONS)) $(if $(SEEDS),--seeds $(SEEDS))
 
+# The site, from the records under results/ (RESULTS_DIR=... to read another folder).
+# PROFILE=paper|cpu|smoke picks the profile; empty = paper > cpu > smoke, whichever exists.
+# Freshness: Sphinx and jupyter-cache cannot see that a result file changed, so every build
+# wipes the execution cache and executes every chapter again (book/execute.py, one kernel
+# per core); jupyter-book then renders from that cache (--all: fresh environment, -W: any
+# warning fails the build). A chapter that raises fails the build before rendering.
+BOOK_OUT ?= .
+book: setup
+	@start=$$(date +%s); \
+	export BOOK_PROFILE="$(PROFILE)"; \
+	$(PY) book/execute.py --out "$(BOOK_OUT)" || exit $$?; \
+	$(VENV)/bin/jupyter-book build . --all -W --keep-going --path-output "$(BOOK_OUT)" \
+		|| exit $$?; \
+	echo "Built $(BOOK_OUT)/_build/html/index.html in $$(( $$(date +%s) - start )) s"
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+serve:
+	@test -f "$(BOOK_OUT)/_build/html/index.html" || { echo "No site yet: run 'make book' first"; exit 1; }
+	@echo "Serving $(BOOK_OUT)/_build/html at http://$(HOST):$(PORT)/  (Ctrl-C stops)"
+	@$(if $(wildcard $(PY)),$(PY),python3) -m http.server $(PORT) --bind $(HOST) \
+		--directory "$(BOOK_OUT)/_build/html"
+
+# Training images/s of lib's trainer vs a naive DataLoader loop, side by side
+# (JSON under results/bench/). BENCH_ARGS passes options, e.g. BENCH_ARGS="--repetitions 3".
+BENCH_ARGS ?=
+bench: setup data
+	$(PY) -m lib bench $(BENCH_ARGS)
+
 info: setup
 	$(PY) -m lib info
 

@@ -1,0 +1,77 @@
+"""Execute every chapter of the book afresh, in parallel, into the build's jupyter-cache.
+
+``make book`` runs this before ``jupyter-book build``. The chapters read results/ (or
+$RESULTS_DIR), which neither Sphinx nor jupyter-cache watch: a cache keyed on the
+notebooks' code would keep showing old numbers after a record changes. So the cache is
+wiped and every notebook executed again on every build (one kernel per CPU core), and
+jupyter-book then renders from that cache without executing anything itself.
+
+    python book/execute.py --out BUILD_ROOT   # cache at BUILD_ROOT/_build/.jupyter_cache
+
+Exits non-zero, with each failing notebook's traceback, when any chapter raises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def chapters(toc: Path = REPO / "_toc.yml") -> list[Path]:
+    """The notebooks named in the table of contents, in reading order."""
+    data = yaml.safe_load(toc.read_text())
+    files = [data["root"]] + [c["file"] for c in data.get("chapters", [])]
+    return [REPO / f"{name}.ipynb" for name in files]
+
+
+def execute(out: Path, timeout: int = 300, notebooks: list[Path] | None = None) -> int:
+    from jupyter_cache import get_cache
+    from jupyter_cache.cache.db import NbProjectRecord
+    from jupyter_cache.executors import load_executor
+
+    # The kernels import this checkout's lib, whatever the environment has installed.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(REPO), os.environ.get("PYTHONPATH")])
+    )
+    cache_dir = out / "_build" / ".jupyter_cache"
+    shutil.rmtree(cache_dir, ignore_errors=True)  # results may have changed: never reuse
+    cache = get_cache(str(cache_dir))
+    notebooks = notebooks or chapters()
+    for path in notebooks:
+        cache.add_nb_to_project(str(path))
+    logger = logging.getLogger("book.execute")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    started = time.perf_counter()
+    result = load_executor("local-parallel", cache, logger=logger).run_and_cache(
+        timeout=timeout, allow_errors=False
+    )
+    failed = result.excepted + result.errored
+    for uri in failed:
+        record = NbProjectRecord.record_from_uri(uri, cache.db)
+        print(f"\nchapter failed: {uri}\n{record.traceback or '(no traceback)'}", file=sys.stderr)
+    print(
+        f"executed {len(result.succeeded)}/{len(notebooks)} chapters in "
+        f"{time.perf_counter() - started:.0f} s" + (f"; {len(failed)} failed" if failed else "")
+    )
+    return 1 if failed or len(result.succeeded) != len(notebooks) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO, help="build root (default: repo)")
+    parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
+    args = parser.parse_args(argv)
+    return execute(args.out.resolve(), args.timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""The book, end to end: `make book` from fixture records, served on 127.0.0.1, read in Chromium.
+
+The fixture records in tests/fixtures/results/smoke come from real smoke runs of five arms
+and two seeds (`python -m lib runs --profile smoke --executor direct --ablations
+resnet34,resnet34_lr,resnet34_selu,resnet34_inception,improved --seeds 0,1`), so the
+build also exercises the partial-results path (ten of the fifteen arms are missing).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.parse import urldefrag, urljoin, urlparse
+from urllib.request import urlopen
+
+import pytest
+
+from lib import book
+from lib.ablations import ARMS
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures" / "results"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CHAPTERS = [
+    "intro",
+    "reading",
+    "implementation",
+    "table2_lr",
+    "table3_selu",
+    "table4_inception",
+    "table5_combined",
+    "beyond",
+    "reproducibility",
+    "performance",
+]
+TABLE_PAGES = {2: "table2_lr", 3: "table3_selu", 4: "table4_inception", 5: "table5_combined"}
+SCREENSHOT = REPO / "_build" / "screenshots" / "intro.png"
+
+
+def make_book(results_dir: Path, out: Path, profile: str = "smoke") -> subprocess.CompletedProcess:
+    env = {**os.environ, "RESULTS_DIR": str(results_dir)}
+    env.pop("BOOK_PROFILE", None)
+    return subprocess.run(
+        ["make", "--no-print-directory", "book", f"PROFILE={profile}", f"BOOK_OUT={out}"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def built(process: subprocess.CompletedProcess) -> None:
+    assert process.returncode == 0, (process.stdout + process.stderr)[-6000:]
+
+
+def page_text(html_dir: Path, name: str) -> str:
+    text = (html_dir / "book" / f"{name}.html").read_text()
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The site built from a copy of the fixture records (the copy may be edited later)."""
+    root = tmp_path_factory.mktemp("book")
+    results = root / "results"
+    shutil.copytree(FIXTURES, results)
+    out = root / "out"
+    built(make_book(results, out))
+    return {"results": results, "out": out, "html": out / "_build" / "html"}
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    handler = functools.partial(
+        QuietHandler, directory=str(site["html"])
+    )  # serves whatever is on disk now
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def test_every_chapter_is_built(site):
+    for name in CHAPTERS:
+        assert (site["html"] / "book" / f"{name}.html").is_file(), name
+    assert (site["html"] / "index.html").is_file()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_site_in_headless_chromium(site, server):
+    from playwright.sync_api import sync_playwright
+
+    results = book.load("smoke", site["results"])
+    links: set[str] = set()
+    foreign: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on(
+            "request",
+            lambda r: (
+                foreign.append(r.url)
+                if urlparse(r.url).hostname not in ("127.0.0.1", None)
+                else None
+            ),
+        )
+        for name in CHAPTERS:
+            url = urljoin(server, f"book/{name}.html")
+            response = page.goto(url, wait_until="load")
+            assert response is not None and response.ok, url
+            text = page.inner_text("body")
+            assert "Traceback (most recent call last)" not in text, name
+            assert page.locator(".traceback, .output.error").count() == 0, name
+            images = page.eval_on_selector_all(
+                "img", "els => els.map(e => [e.currentSrc || e.src, e.complete, e.naturalWidth])"
+            )
+            for src, complete, width in images:
+                assert complete and width > 0, f"{name}: image {src} did not load"
+            links.update(page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"))
+            if name == "intro":
+                SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(SCREENSHOT), full_page=False)
+                assert "Results shown" in text and "smoke" in text
+            if name in TABLE_PAGES.values():
+                table = {v: k for k, v in TABLE_PAGES.items()}[name]
+                arm = book.TABLE_ARMS[table]
+                for epochs, value in ARMS[arm].paper_accuracy.items():
+                    assert book.num(value) in text, f"{name}: paper's {value} missing"
+                    ours = book.mean_sd(results.summary(arm, epochs))
+                    assert ours in text, f"{name}: our {ours} for {arm} missing"
+        browser.close()
+    assert not foreign, f"pages requested other hosts: {sorted(set(foreign))[:5]}"
+
+    internal = {u for u in links if urlparse(u).hostname == "127.0.0.1"}
+    assert internal, "no internal links found"
+    pages: dict[str, str] = {}
+    for url in sorted(internal):
+        target, fragment = urldefrag(url)
+        if target not in pages:
+            try:
+                with urlopen(target) as response:
+                    pages[target] = response.read().decode("utf-8", "replace")
+            except HTTPError as error:
+                raise AssertionError(f"broken internal link {url}: {error}") from error
+        if fragment:
+            assert re.search(rf'id="{re.escape(fragment)}"', pages[target]), url
+
+
+def test_all_paper_numbers_beside_ours(site):
+    intro = page_text(site["html"], "intro")
+    for _table, _arm, _epochs, value in book.claims():
+        assert f"{book.num(value)} %" in intro
+
+
+def test_changed_record_changes_the_page(site):
+    """Editing a record (a temp copy) and rebuilding into the same folder updates the page."""
+    path = site["results"] / "smoke" / "resnet34_selu" / "seed-0" / "record.json"
+    before = book.mean_sd(book.load("smoke", site["results"]).summary("resnet34_selu"))
+    assert before in page_text(site["html"], "table3_selu")
+    record = json.loads(path.read_text())
+    for epoch in record["epochs"]:
+        epoch["test_accuracy"] -= 7.5
+    accuracies = [e["test_accuracy"] for e in record["epochs"]]
+    record["final_test_accuracy"], record["best_test_accuracy"] = accuracies[-1], max(accuracies)
+    path.write_text(json.dumps(record))
+    after = book.mean_sd(book.load("smoke", site["results"]).summary("resnet34_selu"))
+    assert after != before
+    built(make_book(site["results"], site["out"]))
+    text = page_text(site["html"], "table3_selu")
+    assert after in text and before not in text
+
+
+def test_build_without_results_says_so(tmp_path):
+    empty = tmp_path / "results"
+    empty.mkdir()
+    built(make_book(empty, tmp_path / "out", profile=""))
+    html = tmp_path / "out" / "_build" / "html"
+    assert "No results to show" in page_text(html, "intro")
+    for name in CHAPTERS[1:]:
+        text = page_text(html, name)
+        assert "Traceback" not in text, name
+    for name in TABLE_PAGES.values():
+        assert "No results yet" in page_text(html, name), name
+
+
+def test_a_chapter_error_fails_the_build(tmp_path):
+    """book/execute.py (the first step of `make book`) fails when a notebook raises."""
+    import nbformat
+
+    sys.path.insert(0, str(REPO / "book"))
+    try:
+        import execute
+    finally:
+        sys.path.pop(0)
+    good, bad = tmp_path / "good.ipynb", tmp_path / "bad.ipynb"
+    for path, source in [(good, "x = 1"), (bad, "raise ValueError('chapter broke')")]:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        nbformat.write(nb, path)
+    assert execute.execute(tmp_path / "out", timeout=60, notebooks=[good]) == 0
+    assert execute.execute(tmp_path / "out", timeout=60, notebooks=[good, bad]) == 1
+    assert [p.name for p in execute.chapters()] == [f"{name}.ipynb" for name in CHAPTERS]
+
+
+def test_meta_flops_equal_lib_flops():
+    from lib.ablations import run_config
+    from lib.models import build_model, count_parameters, training_flops_per_image
+
+    for arm in ["resnet34", "improved"]:
+        config = run_config(arm, "smoke", 0)
+        assert book.meta_training_flops(config) == training_flops_per_image(config)
+        assert count_parameters(book.meta_model(config)) == count_parameters(build_model(config))

@@ -81,6 +81,39 @@ def training_batches(config: RunConfig, epoch: int) -> list[torch.Tensor]:
     return batches if len(batches[-1]) > 1 else batches[:-1]
 
 
+def execution_settings(
+    precision: str, device: torch.device
+) -> tuple[torch.memory_format, Callable[[], torch.autocast]]:
+    """(memory format, autocast factory) for an effective precision: channels_last and bf16
+    autocast when ``precision`` is bf16, contiguous fp32 otherwise."""
+    fast = precision == "bf16"
+    memory_format = torch.channels_last if fast else torch.contiguous_format
+
+    def autocast() -> torch.autocast:
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=fast)
+
+    return memory_format, autocast
+
+
+def initial_model(config: RunConfig) -> torch.nn.Module:
+    """The run's model at initialisation (on the CPU): a function of the config's seed."""
+    torch.manual_seed(config.seed)
+    return build_model(config)
+
+
+def training_step(model, optimizer, data, images, labels, memory_format, autocast) -> torch.Tensor:
+    """One Adam step on a uint8 batch: normalise, forward under autocast, backward, update.
+
+    Returns the detached loss (no host synchronisation)."""
+    x = data.normalise(images).contiguous(memory_format=memory_format)
+    with autocast():
+        loss = F.cross_entropy(model(x).float(), labels)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
 @torch.no_grad()
 def evaluate(model, data, autocast, memory_format) -> tuple[float, float]:
     """(mean cross-entropy, accuracy in %) on the full test set."""
@@ -114,19 +147,14 @@ def train(
 
     device = resolve_device(config.device)
     precision = effective_precision(config.precision, device)
-    fast = precision == "bf16"
-    memory_format = torch.channels_last if fast else torch.contiguous_format
+    memory_format, autocast = execution_settings(precision, device)
     data = (data or data_module.load()).to(device)
     train_images = data.train_images[: config.train_subset]
     train_labels = data.train_labels[: config.train_subset]
 
-    torch.manual_seed(config.seed)  # initialisation
-    model = build_model(config).to(device, memory_format=memory_format)
+    model = initial_model(config).to(device, memory_format=memory_format)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: lr_factor(config, e))
-
-    def autocast():
-        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=fast)
 
     record = records.new_record(config, device, precision, engine="single", data=data)
     epochs, iteration_losses, train_seconds, images_seen = [], [], 0.0, 0
@@ -146,13 +174,10 @@ def train(
             losses = []
             for index in bar:
                 index = index.to(device)
-                x = data.normalise(train_images[index]).contiguous(memory_format=memory_format)
-                with autocast():
-                    loss = F.cross_entropy(model(x).float(), train_labels[index])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                losses.append(loss.detach())
+                images, labels = train_images[index], train_labels[index]
+                losses.append(
+                    training_step(model, optimizer, data, images, labels, memory_format, autocast)
+                )
                 images_seen += len(index)
             epoch_losses = torch.stack(losses).float().cpu()
             if device.type == "cuda":

@@ -8,18 +8,19 @@ from lib.ablations import ARMS, IMPROVED, PROFILES, get_arm, get_profile, run_co
 from lib.config import RunConfig
 from lib.train import lr_factor
 
+# In campaign order: the paper's table arms first, then the controls (issue 6).
 ARM_NAMES = [
     "resnet34",
     "resnet34_lr",
     "resnet34_selu",
     "resnet34_inception",
-    "resnet34_projection",
     "improved",
+    "resnet34_plainstem",
+    "resnet34_projection",
     "improved_no_lr",
     "improved_no_selu",
     "improved_no_inception",
     "improved_no_projection",
-    "resnet34_plainstem",
     "resnet34_inception_s2",
     "resnet34_nopool",
     "resnet34_lr_step",

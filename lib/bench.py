@@ -1,0 +1,364 @@
+"""Training throughput, side by side: lib's trainer against a naive reference loop.
+
+``python -m lib bench`` (``make bench``) measures training images/s (forward, backward and
+Adam step at batch 128 on the paper's full-width model) of
+
+* ``lib``: the campaign's own step (``lib.train.training_step``: bf16 autocast and
+  channels_last where supported, device-resident uint8 data normalised on the fly);
+* ``naive``: the textbook loop: ``torchvision.datasets.FashionMNIST`` with per-sample
+  ``ToTensor`` + ``Normalize``, ``DataLoader(batch_size=128, shuffle=True)``, fp32, eager,
+  contiguous tensors, one model;
+* ``fused`` (optional, ``--fused-seeds N``): ``lib.fused`` training N seeds at once
+  (images/s counted over all N models).
+
+Engines alternate within every repetition (ABBA order, so slow drifts in machine load
+cancel); the JSON under ``results/bench/`` holds every repetition, the medians and the
+lib/naive ratio per repetition. On CUDA it also holds a measured bf16 matmul peak and the
+MFU of lib's trainer against it; on the CPU ``gpu`` is null. Numbers are measurements of
+this machine under its load at that time, nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from lib import data as data_module
+from lib import records
+from lib.ablations import run_config
+from lib.config import RunConfig
+from lib.train import (
+    effective_precision,
+    execution_settings,
+    initial_model,
+    resolve_device,
+    training_batches,
+    training_step,
+)
+
+ARMS = ("resnet34", "resnet34_inception")  # 7x7 stem (0.42 GFLOP/image), full resolution (5.6)
+BATCH_SIZE = 128
+BENCH_DIR = records.RESULTS_DIR / "bench"
+TORCHVISION_ROOT = data_module.DOWNLOAD_DIR  # torchvision reads ROOT/FashionMNIST/raw/<name>
+
+
+def torchvision_files(root: Path = TORCHVISION_ROOT) -> Path:
+    """Make ``root/FashionMNIST/raw`` hold the four uncompressed IDX files torchvision reads,
+    written from lib.data's verified bytes. Returns ``root``."""
+    raw = Path(root) / "FashionMNIST" / "raw"
+    source = data_module.find_dir()
+    raw.mkdir(parents=True, exist_ok=True)
+    for name, (_, size) in data_module.FILES.items():
+        target = raw / name
+        if target.is_file() and target.stat().st_size == size:
+            continue
+        content = data_module.read_verified(source, name)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(content)
+        os.replace(tmp, target)
+    return Path(root)
+
+
+def _epochs(config: RunConfig):
+    """lib.train's data order, epoch after epoch, forever."""
+    for epoch in itertools.count():
+        yield from training_batches(config, epoch)
+
+
+class LibEngine:
+    """lib.train's step, set up as ``lib.train.train`` sets it up."""
+
+    name, compiled, seeds_at_once = "lib", False, 1
+
+    def __init__(self, config: RunConfig, data, device: torch.device):
+        self.precision = effective_precision(config.precision, device)
+        self.memory_format, self.autocast = execution_settings(self.precision, device)
+        self.channels_last = self.memory_format == torch.channels_last
+        self.data, self.device = data, device
+        self.images = data.train_images[: config.train_subset]
+        self.labels = data.train_labels[: config.train_subset]
+        self.model = initial_model(config).to(device, memory_format=self.memory_format)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.batches = _epochs(config)
+
+    def step(self) -> int:
+        index = next(self.batches).to(self.device)
+        training_step(
+            self.model,
+            self.optimizer,
+            self.data,
+            self.images[index],
+            self.labels[index],
+            self.memory_format,
+            self.autocast,
+        )
+        return len(index)
+
+
+class NaiveEngine:
+    """The reference loop: torchvision dataset + DataLoader, per-sample transforms, fp32."""
+
+    name, compiled, seeds_at_once = "naive", False, 1
+    precision, channels_last = "fp32", False
+
+    def __init__(self, config: RunConfig, data, device: torch.device, root: Path):
+        import torchvision
+        from torchvision import transforms
+
+        transform = transforms.Compose(
+            [transforms.ToTensor(), transforms.Normalize((data.mean,), (data.std,))]
+        )
+        dataset = torchvision.datasets.FashionMNIST(root, train=True, transform=transform)
+        self.loader = torch.utils.data.DataLoader(
+            dataset,
+            batch_size=BATCH_SIZE,
+            shuffle=True,
+            generator=torch.Generator().manual_seed(config.seed),
+        )
+        self.device = device
+        self.model = initial_model(config.replace(precision="fp32")).to(device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.iterator = iter(self.loader)
+
+    def step(self) -> int:
+        try:
+            images, labels = next(self.iterator)
+        except StopIteration:
+            self.iterator = iter(self.loader)
+            images, labels = next(self.iterator)
+        images, labels = images.to(self.device), labels.to(self.device)
+        loss = F.cross_entropy(self.model(images), labels)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return len(images)
+
+
+class FusedEngine:
+    """lib.fused's step: seeds 0..N-1 of the arm as one N-wide model."""
+
+    name = "fused"
+
+    def __init__(self, config: RunConfig, data, device: torch.device, seeds: int):
+        from lib.fused import CompiledStep, fuse
+
+        self.configs = [config.replace(seed=s) for s in range(seeds)]
+        self.seeds_at_once = seeds
+        self.precision = effective_precision(config.precision, device)
+        self.memory_format, self.autocast = execution_settings(self.precision, device)
+        self.channels_last = self.memory_format == torch.channels_last
+        self.data, self.device = data, device
+        self.images = data.train_images[: config.train_subset]
+        self.labels = data.train_labels[: config.train_subset]
+        model = fuse([initial_model(c) for c in self.configs], config)
+        model = model.to(device, memory_format=self.memory_format)
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        self.engine = CompiledStep(model, optimizer, enabled=device.type == "cuda")
+        self.batches = zip(*(_epochs(c) for c in self.configs), strict=True)
+
+    @property
+    def compiled(self) -> bool:
+        return self.engine.enabled
+
+    def step(self) -> int:
+        from lib.fused import fused_batch
+
+        index = torch.stack(next(self.batches), dim=1).to(self.device)
+        x, labels = fused_batch(self.data, self.images, self.labels, index, self.memory_format)
+        self.engine.step(x, labels, self.autocast)
+        return index.numel()
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def measure(engine, warmup: int, steps: int, device: torch.device) -> float:
+    """Training images/s over ``steps`` steps, after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        engine.step()
+    _synchronize(device)
+    started = time.perf_counter()
+    images = sum(engine.step() for _ in range(steps))
+    _synchronize(device)
+    return images / (time.perf_counter() - started)
+
+
+def matmul_peak_tflops(device: torch.device, sizes=(8192, 16384), repeats: int = 5) -> float:
+    """The best bf16 TFLOP/s of large square matmuls on ``device`` (a measured peak)."""
+    best = 0.0
+    for size in sizes:
+        a = torch.randn(size, size, device=device, dtype=torch.bfloat16)
+        b = torch.randn(size, size, device=device, dtype=torch.bfloat16)
+        iterations = max(1, int(2e14 // (2 * size**3)))  # about 0.2 PFLOP per timing
+        for _ in range(2):
+            a @ b
+        _synchronize(device)
+        for _ in range(repeats):
+            started = time.perf_counter()
+            for _ in range(iterations):
+                a @ b
+            _synchronize(device)
+            best = max(best, 2 * size**3 * iterations / (time.perf_counter() - started) / 1e12)
+        del a, b
+    return best
+
+
+def _median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def _machine(device: torch.device) -> dict:
+    facts = records.provenance(device)
+    return {
+        "device": device.type,
+        "device_name": facts["device_name"],
+        "cpu_count": os.cpu_count() or 0,
+        "torch": facts["torch"],
+        "torchvision": facts["torchvision"],
+        "python": facts["python"],
+        "host": facts["host"],
+    }, facts
+
+
+def run_bench(
+    arms=ARMS,
+    repetitions: int = 5,
+    steps: int = 6,
+    warmup: int = 2,
+    device: str = "auto",
+    out: Path | None = None,
+    fused_seeds: int = 0,
+    profile: str = "paper",
+    overrides: dict | None = None,
+    root: Path = TORCHVISION_ROOT,
+    log=print,
+) -> tuple[dict, Path]:
+    """Measure, write the JSON and return (result, its path).
+
+    ``out``: a ``.json`` file, or a folder (default ``results/bench``) that gets
+    ``<device>-<YYYYMMDD-HHMMSS>.json``. ``profile`` and ``overrides`` (e.g. a small
+    width) exist for tests; the benchmark itself is the paper's full-width model.
+    """
+    if repetitions < 1 or steps < 1 or warmup < 0:
+        raise ValueError("need repetitions >= 1, steps >= 1 and warmup >= 0")
+    torch_device = resolve_device(device)
+    root = torchvision_files(root)
+    data = data_module.load().to(torch_device)
+    machine, facts = _machine(torch_device)
+    created = datetime.datetime.now(datetime.UTC)
+
+    results, ratios, lib_medians, flops = [], [], {}, {}
+    for arm in arms:
+        config = run_config(
+            arm, profile, 0, device=str(torch_device), batch_size=BATCH_SIZE, **(overrides or {})
+        )
+        engines = [
+            LibEngine(config, data, torch_device),
+            NaiveEngine(config, data, torch_device, root),
+        ]
+        if fused_seeds:
+            engines.append(FusedEngine(config, data, torch_device, fused_seeds))
+        measured = {engine.name: [] for engine in engines}
+        for repetition in range(repetitions):
+            order = engines if repetition % 2 == 0 else engines[::-1]
+            for engine in order:
+                rate = measure(engine, warmup, steps, torch_device)
+                measured[engine.name].append(rate)
+                log(
+                    f"{arm} repetition {repetition + 1}/{repetitions} {engine.name}: "
+                    f"{rate:.1f} images/s"
+                )
+        for engine in engines:
+            results.append(
+                {
+                    "arm": arm,
+                    "engine": engine.name,
+                    "precision": engine.precision,
+                    "channels_last": engine.channels_last,
+                    "compiled": engine.compiled,
+                    "seeds_at_once": engine.seeds_at_once,
+                    "images_per_s": measured[engine.name],
+                    "median_images_per_s": _median(measured[engine.name]),
+                }
+            )
+        per_repetition = [
+            lib / naive for lib, naive in zip(measured["lib"], measured["naive"], strict=True)
+        ]
+        ratios.append(
+            {
+                "arm": arm,
+                "numerator": "lib",
+                "denominator": "naive",
+                "per_repetition": per_repetition,
+                "median": _median(per_repetition),
+            }
+        )
+        lib_medians[arm] = _median(measured["lib"])
+        if torch_device.type == "cuda":
+            from lib.models import training_flops_per_image
+
+            flops[arm] = training_flops_per_image(config)
+        del engines
+        if torch_device.type == "cuda":
+            torch.cuda.empty_cache()
+
+    gpu = None
+    if torch_device.type == "cuda":
+        peak = matmul_peak_tflops(torch_device)
+        gpu = {
+            "bf16_matmul_peak_tflops": peak,
+            "mfu": {arm: lib_medians[arm] * flops[arm] / (peak * 1e12) for arm in arms},
+        }
+    result = {
+        "schema": 1,
+        "created_at": created.isoformat(timespec="seconds"),
+        "git_commit": facts["git_commit"],
+        "git_dirty": facts["git_dirty"],
+        "machine": machine,
+        "protocol": {
+            "batch_size": BATCH_SIZE,
+            "repetitions": repetitions,
+            "steps_per_measurement": steps,
+            "warmup_steps": warmup,
+        },
+        "results": results,
+        "ratios": ratios,
+        "gpu": gpu,
+    }
+    path = Path(out) if out is not None else BENCH_DIR
+    if path.suffix != ".json":
+        path = path / f"{torch_device.type}-{created.strftime('%Y%m%d-%H%M%S')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    return result, path
+
+
+def summary(result: dict) -> str:
+    lines = []
+    for row in result["results"]:
+        lines.append(
+            f"{row['arm']:<20} {row['engine']:<6} {row['precision']:<5} x{row['seeds_at_once']:<3}"
+            f" median {row['median_images_per_s']:9.1f} images/s"
+        )
+    for ratio in result["ratios"]:
+        per = ", ".join(f"{r:.2f}" for r in ratio["per_repetition"])
+        lines.append(f"{ratio['arm']:<20} lib/naive median {ratio['median']:.2f}x ({per})")
+    if result["gpu"]:
+        lines.append(f"bf16 matmul peak {result['gpu']['bf16_matmul_peak_tflops']:.0f} TFLOP/s")
+        lines += [f"MFU {arm}: {mfu:.1%}" for arm, mfu in result["gpu"]["mfu"].items()]
+    return "\n".join(lines)
+
+
+def log_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

@@ -74,18 +74,23 @@ def _epochs(config: RunConfig):
         yield from training_batches(config, epoch)
 
 
+def _set_up(engine, config: RunConfig, data, device: torch.device) -> None:
+    """Precision, layout and device-resident data exactly as lib.train.train sets them."""
+    engine.precision = effective_precision(config.precision, device)
+    engine.memory_format, engine.autocast = execution_settings(engine.precision, device)
+    engine.channels_last = engine.memory_format == torch.channels_last
+    engine.data, engine.device = data, device
+    engine.images = data.train_images[: config.train_subset]
+    engine.labels = data.train_labels[: config.train_subset]
+
+
 class LibEngine:
     """lib.train's step, set up as ``lib.train.train`` sets it up."""
 
     name, compiled, seeds_at_once = "lib", False, 1
 
     def __init__(self, config: RunConfig, data, device: torch.device):
-        self.precision = effective_precision(config.precision, device)
-        self.memory_format, self.autocast = execution_settings(self.precision, device)
-        self.channels_last = self.memory_format == torch.channels_last
-        self.data, self.device = data, device
-        self.images = data.train_images[: config.train_subset]
-        self.labels = data.train_labels[: config.train_subset]
+        _set_up(self, config, data, device)
         self.model = initial_model(config).to(device, memory_format=self.memory_format)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.batches = _epochs(config)
@@ -153,12 +158,7 @@ class FusedEngine:
 
         self.configs = [config.replace(seed=s) for s in range(seeds)]
         self.seeds_at_once = seeds
-        self.precision = effective_precision(config.precision, device)
-        self.memory_format, self.autocast = execution_settings(self.precision, device)
-        self.channels_last = self.memory_format == torch.channels_last
-        self.data, self.device = data, device
-        self.images = data.train_images[: config.train_subset]
-        self.labels = data.train_labels[: config.train_subset]
+        _set_up(self, config, data, device)
         model = fuse([initial_model(c) for c in self.configs], config)
         model = model.to(device, memory_format=self.memory_format)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)

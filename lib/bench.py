@@ -37,10 +37,9 @@ from lib import records
 from lib.ablations import run_config
 from lib.config import RunConfig
 from lib.train import (
-    effective_precision,
-    execution_settings,
     initial_model,
     resolve_device,
+    set_up,
     training_batches,
     training_step,
 )
@@ -74,14 +73,14 @@ def _epochs(config: RunConfig):
         yield from training_batches(config, epoch)
 
 
-def _set_up(engine, config: RunConfig, data, device: torch.device) -> None:
+def _set_up(engine, config: RunConfig, data) -> None:
     """Precision, layout and device-resident data exactly as lib.train.train sets them."""
-    engine.precision = effective_precision(config.precision, device)
-    engine.memory_format, engine.autocast = execution_settings(engine.precision, device)
+    setup = set_up(config, data)
+    engine.precision, engine.memory_format = setup.precision, setup.memory_format
+    engine.autocast = setup.autocast
     engine.channels_last = engine.memory_format == torch.channels_last
-    engine.data, engine.device = data, device
-    engine.images = data.train_images[: config.train_subset]
-    engine.labels = data.train_labels[: config.train_subset]
+    engine.data, engine.device = setup.data, setup.device
+    engine.images, engine.labels = setup.train_images, setup.train_labels
 
 
 class LibEngine:
@@ -90,7 +89,7 @@ class LibEngine:
     name, compiled, seeds_at_once = "lib", False, 1
 
     def __init__(self, config: RunConfig, data, device: torch.device):
-        _set_up(self, config, data, device)
+        _set_up(self, config, data)
         self.model = initial_model(config).to(device, memory_format=self.memory_format)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.batches = _epochs(config)
@@ -158,7 +157,7 @@ class FusedEngine:
 
         self.configs = [config.replace(seed=s) for s in range(seeds)]
         self.seeds_at_once = seeds
-        _set_up(self, config, data, device)
+        _set_up(self, config, data)
         model = fuse([initial_model(c) for c in self.configs], config)
         model = model.to(device, memory_format=self.memory_format)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)

@@ -42,11 +42,9 @@ from lib.models import BasicBlock, InceptionStem, ResNet34, ZeroPadShortcut, bui
 from lib.train import (
     EVAL_BATCH,
     NonFiniteLoss,
-    effective_precision,
-    execution_settings,
     initial_model,
     lr_factor,
-    resolve_device,
+    set_up,
     training_batches,
 )
 
@@ -312,12 +310,9 @@ def train_fused(
     """
     check_configs(configs)
     base, n = configs[0], len(configs)
-    device = resolve_device(base.device)
-    precision = effective_precision(base.precision, device)
-    memory_format, autocast = execution_settings(precision, device)
-    data = (data or data_module.load()).to(device)
-    train_images = data.train_images[: base.train_subset]
-    train_labels = data.train_labels[: base.train_subset]
+    device, precision, memory_format, autocast, data, train_images, train_labels = set_up(
+        base, data
+    )
 
     model = fuse([initial_model(c) for c in configs], base)
     model = model.to(device, memory_format=memory_format)

@@ -12,6 +12,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -95,6 +96,36 @@ def execution_settings(
     return memory_format, autocast
 
 
+class Setup(NamedTuple):
+    """Where and how a run computes, and its training data already on that device."""
+
+    device: torch.device
+    precision: str  # the effective one: bf16 only where the hardware supports it
+    memory_format: torch.memory_format
+    autocast: Callable[[], torch.autocast]
+    data: data_module.FashionMNIST  # on ``device``
+    train_images: torch.Tensor  # the config's training subset
+    train_labels: torch.Tensor
+
+
+def set_up(config: RunConfig, data: data_module.FashionMNIST | None = None) -> Setup:
+    """The set-up every engine shares (lib.train, lib.fused, lib.bench)."""
+    device = resolve_device(config.device)
+    precision = effective_precision(config.precision, device)
+    memory_format, autocast = execution_settings(precision, device)
+    data = (data or data_module.load()).to(device)
+    subset = slice(config.train_subset)
+    return Setup(
+        device,
+        precision,
+        memory_format,
+        autocast,
+        data,
+        data.train_images[subset],
+        data.train_labels[subset],
+    )
+
+
 def initial_model(config: RunConfig) -> torch.nn.Module:
     """The run's model at initialisation (on the CPU): a function of the config's seed."""
     torch.manual_seed(config.seed)
@@ -145,12 +176,9 @@ def train(
     """
     from lib import records
 
-    device = resolve_device(config.device)
-    precision = effective_precision(config.precision, device)
-    memory_format, autocast = execution_settings(precision, device)
-    data = (data or data_module.load()).to(device)
-    train_images = data.train_images[: config.train_subset]
-    train_labels = data.train_labels[: config.train_subset]
+    device, precision, memory_format, autocast, data, train_images, train_labels = set_up(
+        config, data
+    )
 
     model = initial_model(config).to(device, memory_format=memory_format)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)

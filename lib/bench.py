@@ -37,6 +37,7 @@ from lib import records
 from lib.ablations import run_config
 from lib.config import RunConfig
 from lib.train import (
+    adam,
     initial_model,
     resolve_device,
     set_up,
@@ -91,7 +92,7 @@ class LibEngine:
     def __init__(self, config: RunConfig, data, device: torch.device):
         _set_up(self, config, data)
         self.model = initial_model(config).to(device, memory_format=self.memory_format)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.optimizer = adam(self.model, config)
         self.batches = _epochs(config)
 
     def step(self) -> int:
@@ -160,7 +161,7 @@ class FusedEngine:
         _set_up(self, config, data)
         model = fuse([initial_model(c) for c in self.configs], config)
         model = model.to(device, memory_format=self.memory_format)
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        optimizer = adam(model, config)
         self.engine = CompiledStep(model, optimizer, enabled=device.type == "cuda")
         self.batches = zip(*(_epochs(c) for c in self.configs), strict=True)
 

@@ -934,28 +934,26 @@ def meta_model(config):
     """The arm's model from ``lib.models.build_model`` on PyTorch's meta device.
 
     Shapes only, no memory and no initialisation cost: parameter counts, output shapes and
-    FLOP counts equal those of the real model (tests/test_book.py checks the FLOPs against
-    ``lib.models.training_flops_per_image``).
+    nominal FLOP counts (``lib.conv.as_defined``) equal those of the real model
+    (tests/test_book.py checks the FLOPs against ``lib.models.training_flops_per_image``).
     """
     import torch
 
+    from lib.conv import as_defined
     from lib.models import build_model
 
     with torch.device("meta"):
-        return build_model(config.replace(device="cpu"))
+        return as_defined(build_model(config.replace(device="cpu")))
 
 
 def meta_training_flops(config) -> float:
-    """``lib.models.training_flops_per_image`` computed on the meta device (same protocol)."""
+    """``lib.models.training_flops_per_image`` computed on the meta device (no memory)."""
     import torch
-    from torch.utils.flop_counter import FlopCounterMode
 
-    model = meta_model(config)
-    batch = 2  # as in lib.models: BatchNorm in training mode needs two values per channel
-    x = torch.zeros(batch, 1, 28, 28, device="meta")
-    with FlopCounterMode(display=False) as counter:
-        model(x).sum().backward()
-    return counter.get_total_flops() / batch
+    from lib.models import training_flops_per_image
+
+    with torch.device("meta"):
+        return training_flops_per_image(config)
 
 
 def _shapes(config, model=None) -> dict[str, tuple]:

@@ -42,6 +42,7 @@ from lib.models import BasicBlock, InceptionStem, ResNet34, ZeroPadShortcut, bui
 from lib.train import (
     EVAL_BATCH,
     NonFiniteLoss,
+    adam,
     initial_model,
     lr_factor,
     set_up,
@@ -316,7 +317,7 @@ def train_fused(
 
     model = fuse([initial_model(c) for c in configs], base)
     model = model.to(device, memory_format=memory_format)
-    optimizer = torch.optim.Adam(model.parameters(), lr=base.lr)
+    optimizer = adam(model, base)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: lr_factor(base, e))
     engine = CompiledStep(model, optimizer, device.type == "cuda" if compile is None else compile)
 

@@ -132,6 +132,12 @@ def initial_model(config: RunConfig) -> torch.nn.Module:
     return build_model(config)
 
 
+def adam(model: torch.nn.Module, config: RunConfig) -> torch.optim.Adam:
+    """The run's optimizer. ``fused``: one kernel over all parameters instead of a dozen
+    elementwise passes (measured 10-20 % of a CPU step); the same update up to rounding."""
+    return torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+
+
 def training_step(model, optimizer, data, images, labels, memory_format, autocast) -> torch.Tensor:
     """One Adam step on a uint8 batch: normalise, forward under autocast, backward, update.
 
@@ -181,7 +187,7 @@ def train(
     )
 
     model = initial_model(config).to(device, memory_format=memory_format)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = adam(model, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: lr_factor(config, e))
 
     record = records.new_record(config, device, precision, engine="single", data=data)

@@ -6,6 +6,7 @@ import pytest
 import torch
 import torchvision
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from lib.ablations import ARMS, run_config
 from lib.config import RunConfig
@@ -164,6 +165,28 @@ def test_every_architecture_maps_28x28_images_to_10_logits(arm):
     model = build_model(run_config(arm, "smoke", 0)).eval()
     with torch.no_grad():
         assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("arm", ["resnet34", "resnet34_projection", "resnet34_inception_s2"])
+def test_small_map_matmuls_leave_the_model_function_unchanged(arm):
+    """Whole model, training mode, float64: the dense small-map path (lib.conv) gives the
+    logits and every gradient of the same model computed with convolutions only."""
+    import copy
+
+    from lib.conv import as_defined
+
+    torch.manual_seed(0)
+    model = build_model(run_config(arm, "smoke", 0)).double()
+    reference = as_defined(copy.deepcopy(model))
+    x = torch.randn(8, 1, 28, 28, dtype=torch.float64)
+    with FlopCounterMode(display=False) as counter:
+        model(x)
+    assert "aten.mm" in map(str, counter.get_flop_counts()["Global"])  # the path is taken
+    for m in (model, reference):
+        m(x).square().sum().backward()
+    torch.testing.assert_close(model(x), reference(x))
+    for (name, p), q in zip(model.named_parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(p.grad, q.grad, msg=name)
 
 
 def test_flop_count_on_meta_equals_the_real_count():

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
+import torch.nn.functional as F
 import torchvision
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
@@ -11,6 +14,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from lib.ablations import ARMS, run_config
 from lib.config import RunConfig
 from lib.models import (
+    BasicBlock,
     ZeroPadShortcut,
     build_model,
     build_stem,
@@ -205,3 +209,147 @@ def test_training_flops_per_image():
     assert 5.4e9 < inception < 5.8e9
     assert inception > 10 * resnet
     assert 0.40e9 < inception_s2 < 0.45e9  # same 7x7 resolution as the resnet stem
+
+
+# --- wiring: the same function as an independent implementation, weights copied -------------
+# Parameter counts and shapes cannot see a dropped residual add or a misplaced activation;
+# these tests compare eval-mode logits in float64 with code that is not ours: torchvision's
+# ResNet-34 for option B (projection), and a block and network hand-wired below from
+# torch.nn.functional calls for option A (zero padding), which torchvision does not have.
+
+
+def randomise_batchnorm(model: nn.Module, seed: int) -> None:
+    """Non-trivial running statistics and affine parameters in every BatchNorm, so that
+    eval-mode BN is not the identity and no wiring error can hide behind it."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                c = m.num_features
+                m.running_mean.copy_(0.2 * torch.randn(c, generator=generator))
+                m.running_var.copy_(0.5 + torch.rand(c, generator=generator))
+                m.weight.copy_(0.5 + torch.rand(c, generator=generator))
+                m.bias.copy_(0.2 * torch.randn(c, generator=generator))
+
+
+def torchvision_name_to_ours(name: str) -> str:
+    """conv1/bn1 -> the stem's conv and BN, layerK -> stages.K-1, downsample -> shortcut,
+    fc -> head; everything inside a block keeps its name."""
+    name = re.sub(r"^conv1\.", "stem.0.0.", name)
+    name = re.sub(r"^bn1\.", "stem.0.1.", name)
+    name = re.sub(r"^layer(\d)\.", lambda m: f"stages.{int(m.group(1)) - 1}.", name)
+    name = name.replace(".downsample.", ".shortcut.")
+    return re.sub(r"^fc\.", "head.", name)
+
+
+def assert_same_outputs(got: torch.Tensor, expected: torch.Tensor) -> None:
+    assert got.dtype == expected.dtype == torch.float64
+    # the reference's outputs differ between inputs: the comparison is not one of constants
+    assert (expected - expected.mean(0)).abs().max() > 1e-2
+    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_projection_relu_model_computes_torchvision_resnet34():
+    config = run_config("resnet34_projection", "paper", 0)
+    assert (config.stem, config.activation, config.shortcut, config.width) == (
+        "resnet",
+        "relu",
+        "projection",
+        1.0,
+    )
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet34(num_classes=10)
+    reference.conv1 = nn.Conv2d(1, 64, 7, 2, 3, bias=False)  # grey images: one input channel
+    randomise_batchnorm(reference, seed=1)
+    reference = reference.double().eval()
+    ours = build_model(config).double().eval()
+    # strict: every tensor of either model has exactly one counterpart of the same shape
+    ours.load_state_dict(
+        {torchvision_name_to_ours(k): v for k, v in reference.state_dict().items()}
+    )
+    x = torch.randn(6, 1, 28, 28, dtype=torch.float64)
+    with torch.no_grad():
+        assert_same_outputs(ours(x), reference(x))
+
+
+def _bn(x: torch.Tensor, p: dict[str, torch.Tensor], name: str) -> torch.Tensor:
+    return F.batch_norm(
+        x,
+        p[f"{name}.running_mean"],
+        p[f"{name}.running_var"],
+        p[f"{name}.weight"],
+        p[f"{name}.bias"],
+        training=False,
+        eps=1e-5,
+    )
+
+
+def hand_wired_block(x, p: dict[str, torch.Tensor], prefix: str, stride: int, act):
+    """He et al. (2016) basic block, option A: conv3x3(stride)-BN-act-conv3x3-BN, plus the
+    input taken at every ``stride``-th pixel with zero channels appended, then act."""
+    out = act(
+        _bn(F.conv2d(x, p[f"{prefix}conv1.weight"], stride=stride, padding=1), p, f"{prefix}bn1")
+    )
+    out = _bn(F.conv2d(out, p[f"{prefix}conv2.weight"], padding=1), p, f"{prefix}bn2")
+    identity = x[:, :, ::stride, ::stride]
+    extra = out.shape[1] - identity.shape[1]
+    if extra:
+        zeros = identity.new_zeros(identity.shape[0], extra, *identity.shape[2:])
+        identity = torch.cat([identity, zeros], dim=1)
+    return act(out + identity)
+
+
+def hand_wired_resnet34(x, p: dict[str, torch.Tensor], act):
+    """The 7x7-stem ResNet-34 with option-A shortcuts (paper Table 1), block by block."""
+    x = act(_bn(F.conv2d(x, p["stem.0.0.weight"], stride=2, padding=3), p, "stem.0.1"))
+    x = F.max_pool2d(x, 3, 2, padding=1)
+    for stage, blocks in enumerate((3, 4, 6, 3)):
+        for block in range(blocks):
+            stride = 2 if stage > 0 and block == 0 else 1
+            x = hand_wired_block(x, p, f"stages.{stage}.{block}.", stride, act)
+    return F.linear(x.mean(dim=(2, 3)), p["head.weight"], p["head.bias"])
+
+
+ACTIVATIONS = {"relu": F.relu, "selu": F.selu}
+
+
+@pytest.mark.parametrize("act", ["relu", "selu"])
+@pytest.mark.parametrize("c_in, c_out, stride", [(8, 16, 2), (16, 16, 1)])
+def test_zeropad_block_computes_a_hand_wired_block(act, c_in, c_out, stride):
+    generator = torch.Generator().manual_seed(0)
+
+    def rand(*shape, low=-1.0, high=1.0):
+        return low + (high - low) * torch.rand(*shape, generator=generator, dtype=torch.float64)
+
+    p = {"conv1.weight": rand(c_out, c_in, 3, 3) / 3, "conv2.weight": rand(c_out, c_out, 3, 3) / 3}
+    for bn in ("bn1", "bn2"):
+        p |= {
+            f"{bn}.weight": rand(c_out, low=0.5, high=1.5),
+            f"{bn}.bias": rand(c_out, low=-0.3, high=0.3),
+            f"{bn}.running_mean": rand(c_out, low=-0.3, high=0.3),
+            f"{bn}.running_var": rand(c_out, low=0.5, high=1.5),
+            f"{bn}.num_batches_tracked": torch.tensor(1),
+        }
+    ours = BasicBlock(c_in, c_out, stride, act, "zeropad").double().eval()
+    ours.load_state_dict(p)  # strict: option A adds no parameters of its own
+    x = torch.randn(4, c_in, 7, 7, dtype=torch.float64, generator=generator)
+    with torch.no_grad():
+        got = ours(x)
+    expected = hand_wired_block(x, p, "", stride, ACTIVATIONS[act])
+    assert got.shape == (4, c_out, 4 if stride == 2 else 7, 4 if stride == 2 else 7)
+    assert_same_outputs(got.flatten(1), expected.flatten(1))
+
+
+@pytest.mark.parametrize("arm", ["resnet34", "resnet34_selu"])
+def test_zeropad_model_computes_a_hand_wired_resnet34(arm):
+    config = run_config(arm, "paper", 0)
+    assert (config.stem, config.shortcut, config.width) == ("resnet", "zeropad", 1.0)
+    torch.manual_seed(0)
+    ours = build_model(config)
+    randomise_batchnorm(ours, seed=1)
+    ours = ours.double().eval()
+    x = torch.randn(6, 1, 28, 28, dtype=torch.float64)
+    with torch.no_grad():
+        got = ours(x)
+        expected = hand_wired_resnet34(x, ours.state_dict(), ACTIVATIONS[config.activation])
+    assert_same_outputs(got, expected)

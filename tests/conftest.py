@@ -1,9 +1,16 @@
-"""Shared fixtures: Fashion-MNIST loaded once per session, and cheap views of it."""
+"""Shared fixtures: Fashion-MNIST loaded once per session, and cheap views of it.
+
+A test that needs the dataset depends on ``fashion_mnist_dir`` (directly, through ``fmnist``
+and the fixtures built on it, or with ``@pytest.mark.usefixtures("fashion_mnist_dir")`` when
+it trains in a subprocess): where Fashion-MNIST is not on the machine, it is skipped with the
+reason, never errors, and never downloads into the repository's ``data/``.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import gzip
+import os
 from pathlib import Path
 
 import pytest
@@ -12,10 +19,42 @@ import torch
 from lib import data as data_module
 
 
+def local_dataset_dir() -> tuple[Path | None, str]:
+    """The folder ``lib.data`` reads Fashion-MNIST from, looked up as it does but without its
+    download fall-back: (folder, "") or (None, why not)."""
+    if os.environ.get("FASHION_MNIST_DIR"):  # then lib.data uses that folder only
+        folders = [Path(os.environ["FASHION_MNIST_DIR"])]
+        where = f"FASHION_MNIST_DIR={folders[0]}"
+    else:
+        folders = data_module.candidate_dirs()
+        where = ", ".join(map(str, folders))
+    for folder in folders:
+        if all(data_module._file_in(folder, name) for name in data_module.FILES):
+            return folder, ""
+    return None, (
+        f"needs Fashion-MNIST, and {where} lacks its four IDX files; tests never download it: "
+        "`make data` installs Debian's dataset-fashion-mnist, or set FASHION_MNIST_DIR"
+    )
+
+
 @pytest.fixture(scope="session")
-def fmnist() -> data_module.FashionMNIST:
+def fashion_mnist_dir() -> Path:
+    """The folder holding Fashion-MNIST; skips the test, with the reason, when there is none.
+
+    Only presence is checked here: a present but corrupted copy still fails ``lib.data``'s
+    checksums (an error, not a skip)."""
+    folder, reason = local_dataset_dir()
+    if folder is None:
+        pytest.skip(reason)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def fmnist(fashion_mnist_dir) -> data_module.FashionMNIST:
     """The verified dataset as ``lib.data.load()`` returns it (CPU), loaded once."""
-    return data_module.load()
+    data = data_module.load()
+    assert Path(data.source) == fashion_mnist_dir
+    return data
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,3 +174,30 @@ def test_no_copy_and_no_download_is_a_data_error(tmp_path, monkeypatch):
     message = str(error.value)
     assert "download failed" in message and "no network" in message
     assert str(tmp_path / "debian") in message and HOW_TO_FIX in message
+
+
+# --- without the dataset, the tests that need it are skipped with the reason ---------------
+
+
+def test_data_tests_skip_with_the_reason_when_the_dataset_is_absent(tmp_path):
+    """A pytest session whose FASHION_MNIST_DIR is an empty folder: the data tests (through
+    ``fmnist`` and through ``raw_dir``) are skipped and say why; a test without data passes."""
+    here = Path(__file__).resolve()
+    tests = [f"{here}::{name}" for name in ("test_shapes_and_dtypes", "test_raw_folder_works")]
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    env = {**os.environ, "FASHION_MNIST_DIR": str(empty), "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *tests]
+        + [f"{here}::test_missing_folder"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "1 passed, 2 skipped" in proc.stdout
+    assert f"FASHION_MNIST_DIR={empty} lacks its four IDX files" in proc.stdout
+    assert "make data" in proc.stdout
+    assert list(empty.iterdir()) == []  # nothing was downloaded

@@ -143,18 +143,28 @@ def test_killed_child_is_recorded_as_failed(tmp_path, monkeypatch):
     assert record_at(tmp_path, "resnet34", 0)["status"] == "failed"
 
 
+@pytest.mark.usefixtures("fashion_mnist_dir")  # tests/conftest.py: skips without the dataset
 def test_dask_local_cluster_gives_the_same_records_as_local(tmp_path, monkeypatch):
+    """Exact fp32 equality, because both sides train with one torch thread on this machine.
+
+    The local path gives each run os.cpu_count() // jobs threads (OMP_NUM_THREADS in its
+    child), a Dask worker's child inherits the worker's OMP_NUM_THREADS (1: the test's and
+    the nanny's); different thread counts split the reductions differently and change fp32
+    losses in the last bits, so jobs = os.cpu_count() pins one thread locally too, and the
+    records' provenance shows it. The CPU is named so that a GPU does not join in."""
     distributed = pytest.importorskip("distributed")
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the same threads on both paths: exact fp32
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        monkeypatch.setenv(variable, "1")  # the Dask workers' environment, and local's alike
     grid = {
         "profile": "smoke",
         "arms": ["resnet34"],
         "seeds": [0, 1],
         "executor": "direct",
         "precision": "fp32",
+        "device": "cpu",
         **SHORT,
     }
-    local = run_batch(**grid, jobs=2, results_dir=tmp_path / "local")
+    local = run_batch(**grid, jobs=os.cpu_count() or 1, results_dir=tmp_path / "local")
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
@@ -165,9 +175,15 @@ def test_dask_local_cluster_gives_the_same_records_as_local(tmp_path, monkeypatc
     for seed in (0, 1):
         a = record_at(tmp_path / "local", "resnet34", seed)
         b = record_at(tmp_path / "dask", "resnet34", seed)
+        assert a["provenance"]["torch_threads"] == b["provenance"]["torch_threads"] == 1
+        assert a["provenance"]["device"] == b["provenance"]["device"] == "cpu"
         assert a["result_key"] == b["result_key"]
         assert a["iteration_losses"] == b["iteration_losses"]
         assert a["final_test_accuracy"] == b["final_test_accuracy"]
+    assert (
+        record_at(tmp_path / "dask", "resnet34", 0)["iteration_losses"]
+        != record_at(tmp_path / "dask", "resnet34", 1)["iteration_losses"]
+    )  # the seeds differ: equal records are not two copies of one run
 
 
 def test_two_batches_on_one_folder_run_each_run_once(tmp_path):

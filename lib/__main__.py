@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from lib import records
+from lib import checkpoint, records
 from lib.ablations import ARMS, PROFILES
+from lib.budget import PAUSED_EXIT, Paused, parse_duration
 
 
 def _csv(kind):
@@ -68,6 +69,19 @@ def main(argv: list[str] | None = None) -> int:
         help="direct: train here; papermill: execute lib/run.ipynb",
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="epoch checkpoint file (one seed, single engine): saved after every epoch, "
+        "resumed from when it continues this config, deleted once the record is in results/ "
+        "(with --out, the caller deletes it)",
+    )
+    train.add_argument(
+        "--deadline",
+        type=float,
+        help=f"unix time at which to stop before an epoch that would end later "
+        f"(exit {PAUSED_EXIT}, checkpoint kept; the runner sets it from --budget)",
+    )
     _add_overrides(train)
 
     runs = sub.add_parser("runs", help="run a grid of (arm, seed): resumable, parallel")
@@ -91,7 +105,33 @@ def main(argv: list[str] | None = None) -> int:
     )
     runs.add_argument("--seeds-at-once", type=_positive, default=10, help="fused group size")
     runs.add_argument("--results", type=Path, default=records.RESULTS_DIR)
+    runs.add_argument(
+        "--order",
+        choices=["arm", "seed"],
+        default="arm",
+        help="arm: every seed of an arm in turn; seed: seed 0 of every arm (cheapest first), "
+        "then seed 1 ... (balanced seed counts whenever the campaign stops)",
+    )
+    runs.add_argument(
+        "--budget",
+        type=parse_duration,
+        help="time budget, e.g. 150m or 2.5h: no epoch starts that cannot end within it; "
+        "paused runs keep their checkpoint and resume on the next call",
+    )
     _add_overrides(runs)
+
+    campaign = sub.add_parser(
+        "campaign", help="the paper campaign in budgeted chunks from a clean worktree"
+    )
+    campaign.add_argument(
+        "action",
+        choices=["start", "status", "commit", "run"],
+        help="start: the next chunk in the background (make campaign); status: where the "
+        "plan stands; commit: commit complete clean-commit records; run: a chunk in the "
+        "foreground (what start runs in the worktree)",
+    )
+    campaign.add_argument("--budget", default="150m", help="chunk length (default 150m)")
+    campaign.add_argument("--results", type=Path, default=records.RESULTS_DIR)
 
     sub.add_parser("info", help="parameters and training FLOPs per image of every arm")
 
@@ -123,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "runs":
             return _runs(args, parser)
+        if args.command == "campaign":
+            return _campaign(args)
         if args.command == "info":
             return _info()
         if args.command == "bench":
@@ -144,6 +186,9 @@ def _train(args) -> int:
     resolve_device(configs[0].device)  # fail before any compute
     if args.engine == "fused" and args.executor != "direct":
         raise ValueError("--engine fused runs without notebooks: use --executor direct")
+    if (args.checkpoint or args.deadline) and (len(configs) > 1 or args.engine == "fused"):
+        raise ValueError("--checkpoint and --deadline take one seed on the single engine")
+    resume = {"checkpoint": args.checkpoint and str(args.checkpoint), "deadline": args.deadline}
 
     def out_dir(config):
         if args.out is None:
@@ -153,19 +198,34 @@ def _train(args) -> int:
         return child_out_dir(args.out, config.seed, len(configs))
 
     if args.executor == "papermill":
-        codes = [run_notebook(c, overrides, out_dir(c), quiet=args.quiet) for c in configs]
+        codes = [
+            run_notebook(c, overrides, out_dir(c), quiet=args.quiet, **resume) for c in configs
+        ]
         return max(codes)
     if args.engine == "fused":
         from lib.fused import train_fused
 
         results = train_fused(configs, progress=not args.quiet)
     else:
+        from lib.budget import Budget
         from lib.train import train
 
-        results = [train(c, progress=not args.quiet) for c in configs]
+        budget = Budget(args.deadline) if args.deadline else None
+        try:
+            results = [
+                train(c, progress=not args.quiet, checkpoint=args.checkpoint, budget=budget)
+                for c in configs
+            ]
+        except Paused as paused:
+            print(
+                f"{configs[0].arm} seed {configs[0].seed}: {paused}; checkpoint {args.checkpoint}"
+            )
+            return PAUSED_EXIT
     for config, record in zip(configs, results, strict=True):
         record["executor"] = "direct"
         path = records.write_record(record, out_dir(config) / "record.json")
+        if args.out is None and args.checkpoint and records.ended_by_training(record):
+            checkpoint.discard(args.checkpoint)  # the record is in its place: resume no more
         print(
             f"{record['status']}: {config.arm} seed {config.seed} final test accuracy "
             f"{record['final_test_accuracy']} % -> {path}"
@@ -175,7 +235,9 @@ def _train(args) -> int:
 
 
 def _runs(args, parser) -> int:
-    from lib.runner import run_batch, summarise
+    from lib.budget import Budget
+    from lib.campaign import chunk_summary
+    from lib.runner import cpu_seconds_of_children, plan, run_batch, summarise
     from lib.train import resolve_device
 
     for arm in args.ablations or []:
@@ -195,10 +257,30 @@ def _runs(args, parser) -> int:
         engine=args.engine,
         seeds_at_once=args.seeds_at_once,
         results_dir=args.results,
+        order=args.order,
+        budget=Budget.starting_now(args.budget) if args.budget else None,
         **overrides,
     )
     print(summarise(outcomes))
+    if args.budget:
+        configs = plan(args.profile, args.ablations, args.seeds, args.order, **overrides)
+        print(chunk_summary(configs, outcomes, args.results, cpu_seconds_of_children()))
     return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def _campaign(args) -> int:
+    from lib import campaign
+
+    if args.action == "start":
+        log = campaign.start(args.budget, args.results)
+        print(f"chunk started in the background ({args.budget}); log: {log}")
+    elif args.action == "status":
+        print(campaign.status(args.results))
+    elif args.action == "commit":
+        print(campaign.commit(args.results))
+    else:
+        return campaign.run(parse_duration(args.budget), args.results)
+    return 0
 
 
 def _info() -> int:

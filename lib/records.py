@@ -123,6 +123,12 @@ def finish_record(
     return record
 
 
+def ended_by_training(record: dict) -> bool:
+    """Whether the training loop itself ended the run (complete, or failed on a NaN loss)
+    rather than a process that died or raised: only then is the run's checkpoint spent."""
+    return "iteration_losses" in record
+
+
 def failed_record(config: RunConfig, reason: str, executor: str) -> dict:
     """The record of a run that died before it could write its own (exception, kill)."""
     return {

@@ -12,7 +12,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import fcntl
+import functools
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -23,8 +25,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from lib import records
+from lib import checkpoint, records
 from lib.ablations import ARMS, get_profile, run_config
+from lib.budget import PAUSED_EXIT, Budget
 from lib.config import RunConfig
 
 NOTEBOOK = Path(__file__).resolve().parent / "run.ipynb"
@@ -48,12 +51,14 @@ class Task:
     engine: str  # single | fused
     quiet: bool
     threads: int | None = None  # torch threads for this run (None = torch's default)
+    checkpoint: str | None = None  # epoch checkpoint of a single run (resumed when valid)
+    deadline: float | None = None  # time.time() of the budget's end: pause, don't start epochs
 
 
 @dataclass
 class Outcome:
     config: RunConfig
-    status: str  # complete | failed | skipped | busy
+    status: str  # complete | failed | skipped | busy | paused (budget over, checkpoint kept)
     reason: str = ""
     record: dict | None = field(default=None, repr=False)
     notebook: bytes | None = field(default=None, repr=False)
@@ -67,6 +72,10 @@ def child_command(task: Task, out_dir: Path) -> list[str]:
     cmd = [sys.executable, "-m", "lib", "train", *args.split(), "--engine", task.engine]
     for name, value in task.overrides.items():
         cmd += [f"--{name}", str(value)]
+    if task.checkpoint:
+        cmd += ["--checkpoint", task.checkpoint]
+    if task.deadline:
+        cmd += ["--deadline", repr(task.deadline)]
     return cmd + ["--out", str(out_dir)] + (["--quiet"] if task.quiet else [])
 
 
@@ -84,28 +93,28 @@ def execute(task: Task) -> list[Outcome]:
     with tempfile.TemporaryDirectory(prefix="run-") as scratch:
         out = Path(scratch)
         log_path = out / "log.txt"
-        with open(log_path, "w") as log:  # quiet: the child's output goes to the log only
-            stream = log if task.quiet else None
-            proc = subprocess.run(
-                child_command(task, out), cwd=REPO, env=env, stdout=stream, stderr=stream
-            )
+        with open(log_path, "w") as log:
+            returncode = _run_child(child_command(task, out), env, log if task.quiet else None)
         log_text = log_path.read_text()[-4000:]
         for config in task.configs:
+            if returncode == PAUSED_EXIT:
+                outcomes.append(Outcome(config, "paused", "time budget over", log=log_text))
+                continue
             folder = child_out_dir(out, config.seed, len(task.configs))
             notebook = folder / "run.ipynb"
             record = None
             with contextlib.suppress(records.MalformedRecord, FileNotFoundError):
                 record = records.read_record(folder / "record.json")
             if record is None:
-                if proc.returncode < 0:
-                    reason = f"killed by signal {signal.Signals(-proc.returncode).name}"
+                if returncode < 0:
+                    reason = f"killed by signal {signal.Signals(-returncode).name}"
                 else:
-                    reason = f"exited with code {proc.returncode} before writing a record"
+                    reason = f"exited with code {returncode} before writing a record"
                 tail = log_text.strip().splitlines()[-1:] if log_text.strip() else []
                 reason = ": ".join([reason, *tail])
                 record = records.failed_record(config, reason, task.executor)
-            elif proc.returncode != 0 and record["status"] == "complete" and len(task.configs) == 1:
-                record.update(status="failed", reason=f"exit code {proc.returncode} after training")
+            elif returncode != 0 and record["status"] == "complete" and len(task.configs) == 1:
+                record.update(status="failed", reason=f"exit code {returncode} after training")
             outcomes.append(
                 Outcome(
                     config,
@@ -117,6 +126,21 @@ def execute(task: Task) -> list[Outcome]:
                 )
             )
     return outcomes
+
+
+def _run_child(cmd: list[str], env: dict, log) -> int:
+    """Run the child; with a ``log`` its output goes there and, line by line (one per
+    epoch), to the batch's terminal and log; without, straight to the terminal."""
+    if log is None:
+        return subprocess.run(cmd, cwd=REPO, env=env).returncode
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    for line in proc.stdout:
+        log.write(line)
+        log.flush()
+        tqdm.write(line.rstrip(), file=sys.stderr)
+    return proc.wait()
 
 
 def child_out_dir(out: Path, seed: int, runs: int) -> Path:
@@ -145,12 +169,18 @@ def existing_state(results_dir: Path, config: RunConfig) -> tuple[str, str]:
 
 
 def save(results_dir: Path, outcome: Outcome) -> None:
+    """Write the outcome's record and notebook; a paused run has none (its checkpoint holds
+    it). The checkpoint is spent once the training loop itself ended the run."""
+    if outcome.status == "paused":
+        return
     folder = run_dir(results_dir, outcome.config)
     if outcome.notebook is not None:
         tmp = folder / ".run.ipynb.tmp"
         tmp.write_bytes(outcome.notebook)
         os.replace(tmp, folder / "run.ipynb")
     records.write_record(outcome.record, folder / "record.json")
+    if records.ended_by_training(outcome.record):
+        checkpoint.discard(checkpoint.path_for(folder))
 
 
 @contextlib.contextmanager
@@ -170,11 +200,53 @@ def run_lock(results_dir: Path, config: RunConfig):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def plan(profile: str, arms: list[str] | None, seeds: list[int] | None, **overrides):
+def is_running(results_dir: Path, config: RunConfig) -> bool:
+    """Whether some batch holds the run's lock now (it is training)."""
+    lock = run_dir(results_dir, config) / ".lock"
+    if not lock.exists():
+        return False
+    with open(lock) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+def plan(
+    profile: str,
+    arms: list[str] | None,
+    seeds: list[int] | None,
+    order: str = "arm",
+    **overrides,
+) -> list[RunConfig]:
+    """The grid's runs. ``arm`` order: every seed of an arm, arms in registry order;
+    ``seed`` order: seed 0 of every arm, then seed 1 ..., cheapest arm first within a seed,
+    so that a campaign stopped at any moment has balanced seed counts."""
     p = get_profile(profile)
-    for arm in arms or list(ARMS):
-        for seed in p.seeds if seeds is None else seeds:
-            yield run_config(arm, profile, seed, **overrides)
+    configs = [
+        run_config(arm, profile, seed, **overrides)
+        for arm in arms or list(ARMS)
+        for seed in (p.seeds if seeds is None else seeds)
+    ]
+    if order == "seed":
+        return sorted(configs, key=lambda c: (c.seed, training_cost(c)))
+    if order != "arm":
+        raise ValueError(f"order must be arm or seed, got {order!r}")
+    return configs
+
+
+def training_cost(config: RunConfig) -> float:
+    """Nominal training FLOPs of a whole run (all epochs, all training images)."""
+    return _flops_per_image(config.replace(seed=0)) * config.epochs * config.train_subset
+
+
+@functools.cache
+def _flops_per_image(config: RunConfig) -> float:
+    from lib.models import training_flops_per_image
+
+    return training_flops_per_image(config)
 
 
 def run_batch(
@@ -189,6 +261,9 @@ def run_batch(
     devices: list[str] | None = None,
     engine: str = "auto",
     seeds_at_once: int = 10,
+    order: str = "arm",
+    budget: Budget | None = None,
+    configs: list[RunConfig] | None = None,
     **overrides,
 ) -> list[Outcome]:
     """Execute every run of the grid that lacks a current complete record.
@@ -196,14 +271,17 @@ def run_batch(
     ``scheduler``: address of a Dask scheduler (tcp://host:port) to send runs to;
     ``devices``: one device per concurrent run (e.g. cuda:0..3); default one per job;
     ``engine``: single (one model per process) or fused (up to ``seeds_at_once`` seeds of
-    an arm as one wide model; direct executor only); auto = fused on CUDA, else single.
+    an arm as one wide model; direct executor only); auto = fused on CUDA, else single;
+    ``order``: arm or seed (see ``plan``); ``configs``: run exactly these instead of a grid;
+    ``budget``: start no run, and let no run start an epoch, that would end after it.
+    Local single-engine runs save a checkpoint after every epoch and resume from it.
     """
     results_dir = Path(results_dir)
     if executor == "auto":
         executor = "papermill" if jupyter_available() else "direct"
     if executor == "papermill" and not jupyter_available():
         raise RuntimeError("executor papermill needs papermill and ipykernel installed")
-    configs = list(plan(profile, arms, seeds, **overrides))
+    configs = configs if configs is not None else plan(profile, arms, seeds, order, **overrides)
     outcomes, todo = [], []
     for config in configs:
         state, detail = existing_state(results_dir, config)
@@ -222,6 +300,9 @@ def run_batch(
         engine = "fused" if executor == "direct" and _on_cuda(overrides.get("device")) else "single"
     if engine == "fused" and executor != "direct":
         raise RuntimeError("the fused engine runs without notebooks: use --executor direct")
+    # Checkpoints live next to the records: only where this process writes the records
+    # and the run is one model (Dask workers may be other machines; fused runs are short).
+    checkpointing = scheduler is None and engine == "single"
     with contextlib.ExitStack() as stack:
         if scheduler:
             from distributed import Client
@@ -235,7 +316,7 @@ def run_batch(
         pending, free = {}, list(slots)
         queue = _groups(todo, seeds_at_once if engine == "fused" else 1)
         while queue or pending:
-            while queue and free:
+            while queue and free and not (budget and budget.left() < MIN_START_S):
                 group, slot = queue.pop(0), free.pop(0)
                 locks = stack.enter_context(contextlib.ExitStack())
                 mine = []
@@ -254,7 +335,12 @@ def run_batch(
                     continue
                 run_overrides = {**overrides, **({"device": slot} if slot else {})}
                 task = Task(mine, run_overrides, executor, engine, quiet, threads)
+                if checkpointing:
+                    task.checkpoint = str(checkpoint.path_for(run_dir(results_dir, mine[0])))
+                task.deadline = budget.deadline if budget else None
                 pending[pool.submit(execute, task)] = (slot, locks)
+            if not pending:  # the budget is over: nothing runs, the rest waits
+                break
             done, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
             for future in done:
                 slot, locks = pending.pop(future)
@@ -266,6 +352,17 @@ def run_batch(
                 locks.close()
                 free.append(slot)
     return outcomes
+
+
+# Start no run when less than this is left of the budget: loading the data and timing the
+# first steps of an epoch alone take about a minute at the paper's width on two cores.
+MIN_START_S = 120
+
+
+def cpu_seconds_of_children() -> float:
+    """User + system CPU time of every finished child process (and theirs) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _groups(configs: list[RunConfig], size: int) -> list[list[RunConfig]]:
@@ -286,7 +383,7 @@ def _on_cuda(device: str | None) -> bool:
 
 
 def _outcome_line(outcome: Outcome) -> str:
-    tag = outcome.status if outcome.status == "complete" else "FAILED"
+    tag = outcome.status if outcome.status in ("complete", "paused") else "FAILED"
     acc = (outcome.record or {}).get("final_test_accuracy")
     return (
         f"{tag}: {outcome.config.arm} seed {outcome.config.seed}"
@@ -308,7 +405,9 @@ def summarise(outcomes: list[Outcome]) -> str:
     counts = Counter(o.status for o in outcomes)
     lines = [
         ", ".join(
-            f"{counts[s]} {s}" for s in ("complete", "skipped", "failed", "busy") if counts[s]
+            f"{counts[s]} {s}"
+            for s in ("complete", "skipped", "failed", "busy", "paused")
+            if counts[s]
         )
     ]
     lines += [
@@ -319,18 +418,36 @@ def summarise(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
-def run_one(config: RunConfig, out_dir: Path, executor: str, progress: bool = True) -> dict:
-    """Train one run and write its record into ``out_dir`` (the notebook's and CLI's body)."""
+def run_one(
+    config: RunConfig,
+    out_dir: Path,
+    executor: str,
+    progress: bool = True,
+    checkpoint: str | None = None,
+    deadline: float | None = None,
+) -> dict:
+    """Train one run and write its record into ``out_dir`` (the notebook's and CLI's body).
+
+    Raises ``lib.budget.Paused`` (no record written) when ``deadline`` stops it early."""
     from lib.train import train
 
-    record = train(config, progress=progress)
+    budget = Budget(deadline) if deadline else None
+    record = train(config, progress=progress, checkpoint=checkpoint, budget=budget)
     record["executor"] = executor
     records.write_record(record, Path(out_dir) / "record.json")
     return record
 
 
-def run_notebook(config: RunConfig, overrides: dict, out_dir: Path, quiet: bool) -> int:
-    """Execute ``lib/run.ipynb`` for one run with papermill; 0 when the run completed.
+def run_notebook(
+    config: RunConfig,
+    overrides: dict,
+    out_dir: Path,
+    quiet: bool,
+    checkpoint: str | None = None,
+    deadline: float | None = None,
+) -> int:
+    """Execute ``lib/run.ipynb`` for one run with papermill; 0 when the run completed,
+    ``PAUSED_EXIT`` when the time budget paused it (no record: the checkpoint holds it).
 
     The notebook writes the record itself; when it cannot (an exception, a dead kernel),
     a failed record with the reason is written here. The failed notebook is kept.
@@ -344,6 +461,8 @@ def run_notebook(config: RunConfig, overrides: dict, out_dir: Path, quiet: bool)
         "profile": config.profile,
         "out_dir": str(out_dir),
         "progress": not quiet,
+        "checkpoint": checkpoint,
+        "deadline": deadline,
         **overrides,
     }
     try:
@@ -356,11 +475,12 @@ def run_notebook(config: RunConfig, overrides: dict, out_dir: Path, quiet: bool)
             kernel_name="python3",
         )
     except Exception as error:  # PapermillExecutionError, dead kernel, missing kernel ...
+        executed = isinstance(error, papermill.PapermillExecutionError)
+        if executed and error.ename == "Paused":
+            return PAUSED_EXIT
         if not (out_dir / "record.json").exists():
             reason = (
-                f"{error.ename}: {error.evalue}"
-                if isinstance(error, papermill.PapermillExecutionError)
-                else f"{type(error).__name__}: {error}"
+                f"{error.ename}: {error.evalue}" if executed else f"{type(error).__name__}: {error}"
             )
             records.write_record(
                 records.failed_record(config, reason, "papermill"), out_dir / "record.json"

@@ -12,17 +12,22 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from lib import checkpoint as checkpoints
 from lib import data as data_module
+from lib.budget import EPOCH_MARGIN, Budget, Paused
 from lib.config import RunConfig
 from lib.models import build_model
 
 EVAL_BATCH = 1000  # images per forward pass at evaluation (memory only, no effect on results)
+# Steps timed at the start of an epoch to project its length when no epoch has been timed yet
+PROBE_STEPS = 5
 
 
 class NonFiniteLoss(RuntimeError):
@@ -174,11 +179,16 @@ def train(
     data: data_module.FashionMNIST | None = None,
     progress: bool = True,
     on_epoch: Callable[[dict], None] | None = None,
+    checkpoint: Path | None = None,
+    budget: Budget | None = None,
 ) -> dict:
     """Train one run and return its record (status ``complete`` or ``failed``).
 
     ``data`` may be preloaded on any device (it is moved to the training device);
-    ``on_epoch`` is called with each epoch's metrics (notebooks use it to plot live).
+    ``on_epoch`` is called with each epoch's metrics (notebooks use it to plot live);
+    ``checkpoint``: a file saved after every epoch and resumed from when it continues this
+    config; ``budget``: raise ``Paused`` instead of starting an epoch that would end after
+    it (the checkpoint keeps the run).
     """
     from lib import records
 
@@ -189,12 +199,36 @@ def train(
     model = initial_model(config).to(device, memory_format=memory_format)
     optimizer = adam(model, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: lr_factor(config, e))
+    # Everything a resumed run needs besides the tensors; elapsed and CPU seconds add up
+    # over the segments of a run that was stopped and resumed.
+    state = {
+        "epochs": [],
+        "iteration_losses": [],
+        "train_seconds": 0.0,
+        "images_seen": 0,
+        "elapsed_s": 0.0,
+        "cpu_s": 0.0,
+        "epoch_seconds": [],
+        "resumed_after_epochs": [],
+    }
+    saved = checkpoints.load(checkpoint, config)
+    if saved:
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        checkpoints.restore_rng_states(saved["rng"])
+        state = saved["progress"]
+        state["resumed_after_epochs"].append(len(state["epochs"]))
+        _log(f"{config.arm} seed {config.seed}: resumed after epoch {len(state['epochs'])}")
 
     record = records.new_record(config, device, precision, engine="single", data=data)
-    epochs, iteration_losses, train_seconds, images_seen = [], [], 0.0, 0
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter() - state["elapsed_s"], time.process_time()
     try:
-        for epoch in range(config.epochs):
+        for epoch in range(len(state["epochs"]), config.epochs):
+            epoch_started = time.perf_counter()
+            estimate = state["epoch_seconds"][-1] if state["epoch_seconds"] else None
+            if budget and not budget.allows(estimate or 0.0):
+                raise Paused(epoch, config.epochs)
             lr = optimizer.param_groups[0]["lr"]
             batches = training_batches(config, epoch)
             bar = tqdm(
@@ -204,23 +238,28 @@ def train(
                 leave=False,
                 file=sys.__stderr__,  # the terminal, also from a papermill kernel
             )
-            t0 = time.perf_counter()
             losses = []
-            for index in bar:
+            for step, index in enumerate(bar):
+                if budget and estimate is None and step == PROBE_STEPS:
+                    spent = time.perf_counter() - epoch_started
+                    projected = spent / step * len(batches) * EPOCH_MARGIN
+                    if not budget.allows(projected - spent):
+                        bar.close()
+                        raise Paused(epoch, config.epochs)
                 index = index.to(device)
                 images, labels = train_images[index], train_labels[index]
                 losses.append(
                     training_step(model, optimizer, data, images, labels, memory_format, autocast)
                 )
-                images_seen += len(index)
+                state["images_seen"] += len(index)
             epoch_losses = torch.stack(losses).float().cpu()
             if device.type == "cuda":
                 torch.cuda.synchronize()
-            train_seconds += time.perf_counter() - t0
+            state["train_seconds"] += time.perf_counter() - epoch_started
             bad = (~torch.isfinite(epoch_losses)).nonzero()
-            iteration_losses += epoch_losses.tolist()
+            state["iteration_losses"] += epoch_losses.tolist()
             if len(bad):
-                at = len(iteration_losses) - len(epoch_losses) + int(bad[0])
+                at = len(state["iteration_losses"]) - len(epoch_losses) + int(bad[0])
                 raise NonFiniteLoss(
                     f"non-finite training loss at iteration {at} (epoch {epoch + 1})"
                 )
@@ -234,23 +273,47 @@ def train(
                 "test_accuracy": test_accuracy,
                 "elapsed_s": time.perf_counter() - started,
             }
-            epochs.append(metrics)
+            state["epochs"].append(metrics)
             bar.close()
-            if progress:
-                tqdm.write(
-                    f"{config.arm} seed {config.seed} epoch {epoch + 1}/{config.epochs}: "
-                    f"train loss {metrics['train_loss']:.4f}, test acc {test_accuracy:.2f} %",
-                    file=sys.__stderr__,
+            _log(
+                f"{config.arm} seed {config.seed} epoch {epoch + 1}/{config.epochs}: "
+                f"train loss {metrics['train_loss']:.4f}, test acc {test_accuracy:.2f} %"
+            )
+            state["epoch_seconds"].append(time.perf_counter() - epoch_started)
+            if checkpoint and epoch + 1 < config.epochs:
+                state["elapsed_s"] = time.perf_counter() - started
+                state["cpu_s"] += time.process_time() - cpu_started
+                cpu_started = time.process_time()
+                checkpoints.save(
+                    checkpoint,
+                    config,
+                    {
+                        "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(),
+                        "progress": state,
+                    },
                 )
             if on_epoch:
                 on_epoch(metrics)
     except NonFiniteLoss as error:
         record.update(status="failed", reason=str(error))
+    record.update(
+        resumed_after_epochs=state["resumed_after_epochs"],
+        cpu_time_s=state["cpu_s"] + time.process_time() - cpu_started,
+    )
     records.finish_record(
         record,
-        epochs=epochs,
-        iteration_losses=iteration_losses,
+        epochs=state["epochs"],
+        iteration_losses=state["iteration_losses"],
         wall_time_s=time.perf_counter() - started,
-        images_per_s=images_seen / train_seconds if train_seconds else 0.0,
+        images_per_s=state["images_seen"] / state["train_seconds"]
+        if state["train_seconds"]
+        else 0.0,
     )
     return record
+
+
+def _log(line: str) -> None:
+    """One line per epoch on the terminal (also from a papermill kernel) and in run logs."""
+    tqdm.write(line, file=sys.__stderr__)

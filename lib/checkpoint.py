@@ -1,0 +1,105 @@
+"""Epoch checkpoints: a run killed or paused at any moment goes on from its last epoch.
+
+After every epoch the training loop saves everything it needs to continue: model,
+optimizer and scheduler state, the RNG states and the metrics so far. A rerun of the same
+config resumes there and produces the record an uninterrupted run would have produced
+(same accuracies, losses and iteration losses). A checkpoint of another config, or one
+that cannot be read, is reported by name and ignored: the run restarts from epoch 0.
+
+At most one checkpoint exists per run, next to its record (``.checkpoint.pt``, git-ignored);
+whoever writes the run's final record deletes it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+from lib.config import RunConfig
+
+FORMAT = 1
+FILENAME = ".checkpoint.pt"
+
+
+def path_for(run_dir: Path) -> Path:
+    """The one checkpoint of the run whose record lives in ``run_dir``."""
+    return Path(run_dir) / FILENAME
+
+
+def rng_states() -> dict:
+    states = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def restore_rng_states(states: dict) -> None:
+    torch.set_rng_state(states["torch"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def save(path: Path, config: RunConfig, state: dict) -> None:
+    """Write ``state`` (model, optimizer, scheduler, progress ...) atomically: a temp file
+    in the same folder, fsync, rename. A kill leaves the previous checkpoint or this one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT,
+        "result_key": config.result_key(),
+        "config": config.to_dict(),
+        "rng": rng_states(),
+        **state,
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".checkpoint-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(path: Path | None, config: RunConfig, log=None) -> dict | None:
+    """The checkpoint at ``path`` if it continues ``config``'s run, else None.
+
+    Missing: None, silently. Unreadable, of another config or inconsistent: None, with a
+    line naming the file and the reason (on ``log``, default stderr), so the run restarts
+    from epoch 0 instead of crashing or mixing two experiments.
+    """
+    if path is None or not Path(path).exists():
+        return None
+    log = log or (lambda line: print(line, file=sys.__stderr__, flush=True))
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        problem = _problem(payload, config)
+    except Exception as error:  # truncated zip, bad pickle, wrong types: all unusable
+        problem = f"unreadable ({type(error).__name__}: {error})"
+    if problem:
+        log(f"checkpoint {path}: {problem}; ignored, {config.arm} seed {config.seed} restarts")
+        return None
+    return payload
+
+
+def _problem(payload, config: RunConfig) -> str:
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        return "not a checkpoint of this format"
+    if payload.get("result_key") != config.result_key():
+        key = payload.get("result_key")
+        return f"made for another config (key {key}, this run {config.result_key()})"
+    done = len(payload["progress"]["epochs"])
+    if not 0 < done < config.epochs:
+        return f"holds {done} epochs of {config.epochs}"
+    return ""
+
+
+def discard(path: Path | None) -> None:
+    if path is not None:
+        Path(path).unlink(missing_ok=True)

@@ -1,0 +1,232 @@
+"""lib.checkpoint and the loop's use of it: a run stopped after any epoch resumes to the
+record an uninterrupted run writes; a checkpoint that does not fit is named and ignored."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from lib import checkpoint, records, runner
+from lib.ablations import run_config
+from lib.budget import Budget, Paused
+from lib.runner import run_batch, run_dir
+from lib.train import train
+
+REPO = records.REPO
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+class Stop(Exception):
+    """Stands for a kill: raised right after an epoch's checkpoint is on disk."""
+
+
+def tiny(**changes):
+    """fp32 smoke model on 512 images, 3 epochs: a resume in the middle is possible."""
+    base = run_config("resnet34", "smoke", 0, precision="fp32", epochs=3)
+    return base.replace(**{"train_subset": 512, **changes})
+
+
+def numbers(record: dict) -> tuple:
+    """Everything a run computes: per-epoch metrics (timings aside) and iteration losses."""
+    epochs = [{k: v for k, v in e.items() if k != "elapsed_s"} for e in record["epochs"]]
+    return record["status"], epochs, record["iteration_losses"], record["final_test_accuracy"]
+
+
+def stop_after(epoch: int):
+    def on_epoch(metrics):
+        if metrics["epoch"] == epoch:
+            raise Stop
+
+    return on_epoch
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(fmnist_small_test):
+    return train(tiny(), fmnist_small_test, progress=False)
+
+
+@pytest.mark.parametrize("stops", [[1], [2], [1, 2]])
+def test_stopped_runs_resume_to_the_uninterrupted_record(
+    stops, uninterrupted, fmnist_small_test, tmp_path
+):
+    path = tmp_path / "run" / checkpoint.FILENAME
+    for epoch in stops:
+        with pytest.raises(Stop):
+            train(tiny(), fmnist_small_test, False, stop_after(epoch), checkpoint=path)
+    resumed = train(tiny(), fmnist_small_test, progress=False, checkpoint=path)
+    assert numbers(resumed) == numbers(uninterrupted)
+    assert resumed["resumed_after_epochs"] == stops
+    assert uninterrupted["resumed_after_epochs"] == []
+    assert resumed["cpu_time_s"] > 0
+
+
+def test_no_checkpoint_after_the_last_epoch(fmnist_small_test, tmp_path):
+    path = tmp_path / checkpoint.FILENAME
+    with pytest.raises(Stop):
+        train(tiny(), fmnist_small_test, False, stop_after(3), checkpoint=path)
+    saved = torch.load(path, weights_only=True)  # the epoch-2 checkpoint is the last one
+    assert len(saved["progress"]["epochs"]) == 2
+    assert saved["result_key"] == tiny().result_key()
+    assert set(saved) >= {"model", "optimizer", "scheduler", "rng", "progress", "config"}
+
+
+def test_a_checkpoint_of_another_config_is_named_and_ignored(
+    uninterrupted, fmnist_small_test, tmp_path, capfd
+):
+    path = tmp_path / checkpoint.FILENAME
+    with pytest.raises(Stop):
+        other = tiny(lr=3e-3)
+        train(other, fmnist_small_test, False, stop_after(1), checkpoint=path)
+    record = train(tiny(), fmnist_small_test, progress=False, checkpoint=path)
+    assert numbers(record) == numbers(uninterrupted)
+    assert record["resumed_after_epochs"] == []
+    err = capfd.readouterr().err
+    assert str(path) in err and "another config" in err and "restarts" in err
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda b: b[: len(b) // 2], lambda b: b"not a checkpoint", lambda b: b""],
+    ids=["truncated", "garbage", "empty"],
+)
+def test_a_damaged_checkpoint_is_named_and_the_run_restarts(
+    damage, uninterrupted, fmnist_small_test, tmp_path, capfd
+):
+    path = tmp_path / checkpoint.FILENAME
+    with pytest.raises(Stop):
+        train(tiny(), fmnist_small_test, False, stop_after(1), checkpoint=path)
+    path.write_bytes(damage(path.read_bytes()))
+    record = train(tiny(), fmnist_small_test, progress=False, checkpoint=path)
+    assert numbers(record) == numbers(uninterrupted)
+    assert record["resumed_after_epochs"] == []
+    err = capfd.readouterr().err
+    assert str(path) in err and "unreadable" in err
+
+
+class AllowsOneEpoch(Budget):
+    """A budget that lets the first epoch start and no other."""
+
+    def __init__(self):
+        super().__init__(deadline=float("inf"))
+        object.__setattr__(self, "asked", 0)
+
+    def allows(self, seconds):
+        object.__setattr__(self, "asked", self.asked + 1)
+        return self.asked == 1
+
+
+def test_budget_pauses_before_an_epoch_and_the_run_resumes(
+    uninterrupted, fmnist_small_test, tmp_path
+):
+    path = tmp_path / checkpoint.FILENAME
+    with pytest.raises(Paused) as paused:
+        train(tiny(), fmnist_small_test, False, checkpoint=path, budget=AllowsOneEpoch())
+    assert (paused.value.epochs_done, paused.value.epochs) == (1, 3)
+    resumed = train(tiny(), fmnist_small_test, progress=False, checkpoint=path)
+    assert numbers(resumed) == numbers(uninterrupted)
+
+
+@pytest.mark.parametrize("images", [512, 1024], ids=["before the epoch", "probed in it"])
+def test_an_expired_budget_starts_nothing(images, fmnist_small_test, tmp_path):
+    path = tmp_path / checkpoint.FILENAME
+    config = tiny(train_subset=images)  # 1024 images: the first steps are timed (probe)
+    with pytest.raises(Paused) as paused:
+        train(config, fmnist_small_test, False, checkpoint=path, budget=Budget(0.0))
+    assert paused.value.epochs_done == 0 and not path.exists()
+
+
+class TooShortForAnEpoch(Budget):
+    """Time left, but less than the projected epoch: the probe must say no."""
+
+    def left(self):
+        return 1e-3
+
+
+def test_the_probe_pauses_an_epoch_that_would_not_fit(fmnist_small_test, tmp_path):
+    config = tiny(train_subset=1024)
+    with pytest.raises(Paused) as paused:
+        train(config, fmnist_small_test, False, budget=TooShortForAnEpoch(float("inf")))
+    assert paused.value.epochs_done == 0
+
+
+def test_load_ignores_a_missing_file_silently(tmp_path, capfd):
+    assert checkpoint.load(tmp_path / "none.pt", tiny()) is None
+    assert checkpoint.load(None, tiny()) is None
+    assert capfd.readouterr().err == ""
+
+
+# --- through the runner: a real SIGKILL, both executors ------------------------------------
+
+
+def runs_argv(results, executor: str) -> list[str]:
+    return [
+        sys.executable, "-m", "lib", "runs", "--profile", "smoke", "--ablations", "resnet34",
+        "--seeds", "0", "--precision", "fp32", "--epochs", "3", "--executor", executor,
+        "--results", str(results),
+    ]  # fmt: skip
+
+
+def kill_after_first_checkpoint(results, executor: str) -> None:
+    """Start a batch and SIGKILL its whole process group once epoch 1's checkpoint exists."""
+    saved = checkpoint.path_for(run_dir(results, run_config("resnet34", "smoke", 0)))
+    batch = subprocess.Popen(
+        runs_argv(results, executor),
+        cwd=REPO,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    deadline = time.time() + 600
+    while not saved.exists() and batch.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    os.killpg(batch.pid, signal.SIGKILL)
+    batch.wait(timeout=60)
+    assert saved.exists(), "the batch ended or timed out before epoch 1 was saved"
+
+
+@pytest.mark.parametrize("executor", ["direct", "papermill"])
+def test_sigkilled_batch_resumes_to_the_uninterrupted_record(executor, tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    grid = dict(executor=executor, precision="fp32", epochs=3)
+    run_batch("smoke", ["resnet34"], [0], results_dir=tmp_path / "whole", **grid)
+    kill_after_first_checkpoint(tmp_path / "killed", executor)
+    outcomes = run_batch("smoke", ["resnet34"], [0], results_dir=tmp_path / "killed", **grid)
+    assert [o.status for o in outcomes] == ["complete"]
+    whole, resumed = (
+        records.read_record(records.record_path(tmp_path / folder, "smoke", "resnet34", 0))
+        for folder in ("whole", "killed")
+    )
+    assert numbers(resumed) == numbers(whole)
+    assert resumed["resumed_after_epochs"] and resumed["executor"] == executor
+    folder = records.record_path(tmp_path / "killed", "smoke", "resnet34", 0).parent
+    assert not checkpoint.path_for(folder).exists()  # spent once the record is written
+    assert not list(folder.glob("*.tmp"))
+
+
+@pytest.mark.parametrize("executor", ["direct", "papermill"])
+def test_a_budget_that_ends_pauses_without_a_record(executor, tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "MIN_START_S", 0)  # start it although the budget is short
+    outcomes = run_batch(
+        "smoke",
+        ["resnet34"],
+        [0],
+        executor=executor,
+        results_dir=tmp_path,
+        budget=Budget(time.time() + 1),  # over before the child has loaded the data
+    )
+    assert [(o.status, o.reason) for o in outcomes] == [("paused", "time budget over")]
+    assert not records.record_path(tmp_path, "smoke", "resnet34", 0).exists()
+
+
+def test_no_run_starts_when_the_budget_is_spent(tmp_path):
+    outcomes = run_batch("smoke", ["resnet34"], [0, 1], results_dir=tmp_path, budget=Budget(0))
+    assert outcomes == []
+    assert not (tmp_path / "smoke").exists() or not list((tmp_path / "smoke").rglob("*.json"))

@@ -10,7 +10,7 @@ JOBS ?= 1
 ABLATIONS ?=
 SEEDS ?=
 
-.PHONY: setup data test lint book serve runs bench info clean
+.PHONY: setup data test lint book serve runs campaign campaign-status campaign-commit bench info clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,20 @@ test: setup data lint
 runs: setup data
 	$(PY) -m lib runs --profile $(or $(PROFILE),smoke) --jobs $(JOBS) \
 		$(if $(ABLATIONS),--ablations $(ABLATIONS)) $(if $(SEEDS),--seeds $(SEEDS))
+
+# The paper campaign in chunks: each `make campaign` checks HEAD out into .campaign/worktree
+# and runs the plan's next runs there in the background for BUDGET (no epoch starts that
+# cannot end within it; paused runs resume next time). Records land in results/paper/.
+BUDGET ?= 150m
+campaign: setup data
+	$(PY) -m lib campaign start --budget $(BUDGET)
+
+campaign-status: setup
+	$(PY) -m lib campaign status
+
+# Commit the complete records of clean commits that are not committed yet (never a partial one).
+campaign-commit: setup
+	$(PY) -m lib campaign commit
 
 # The site, from the records under results/ (RESULTS_DIR=... to read another folder).
 # PROFILE=paper|cpu|smoke picks the profile; empty = paper > cpu > smoke, whichever exists.

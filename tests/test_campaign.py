@@ -1,0 +1,120 @@
+"""lib.campaign and the runner's anytime order: what runs when, what a status and a commit
+see, and the worktree the campaign imports its code from."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lib import campaign, checkpoint, records
+from lib.ablations import run_config
+from lib.runner import plan, run_dir
+
+REPO = records.REPO
+CPU_RECORD = REPO / "results" / "cpu" / "resnet34_selu" / "seed-0" / "record.json"
+
+
+def test_seed_order_runs_every_arm_of_a_seed_cheapest_first():
+    configs = plan("paper", campaign.PAPER_ARMS, [0, 1], order="seed")
+    assert [c.seed for c in configs] == [0] * 5 + [1] * 5
+    assert [c.arm for c in configs[:5]] == [
+        "resnet34_selu",  # 10 epochs at 7x7
+        "resnet34",  # 20 epochs (Table 2)
+        "resnet34_lr",
+        "resnet34_inception",  # 28x28 through the first stage
+        "improved",  # the same plus projection shortcuts
+    ]
+    assert [c.arm for c in configs[5:]] == [c.arm for c in configs[:5]]
+
+
+def test_arm_order_is_the_default_and_other_orders_are_errors():
+    configs = plan("paper", ["resnet34", "resnet34_selu"], [0, 1])
+    assert [(c.arm, c.seed) for c in configs] == [
+        ("resnet34", 0), ("resnet34", 1), ("resnet34_selu", 0), ("resnet34_selu", 1)
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="arm or seed"):
+        plan("paper", ["resnet34"], [0], order="random")
+
+
+def test_the_plan_is_stage_one_then_the_controls_then_seeds_three_to_nine():
+    configs = campaign.campaign_plan()
+    assert len(configs) == 15 + 6 + 35 and {c.profile for c in configs} == {"paper"}
+    first = configs[:15]
+    assert {c.arm for c in first} == set(campaign.PAPER_ARMS) and {c.seed for c in first} == {
+        0, 1, 2
+    }  # fmt: skip
+    assert {c.arm for c in configs[15:21]} == {"resnet34_plainstem", "resnet34_projection"}
+    assert {c.seed for c in configs[21:]} == set(range(3, 10))
+    assert all(c.width == 1 and c.train_subset == 60_000 for c in configs)
+    assert {c.epochs for c in first if c.arm in ("resnet34", "resnet34_lr")} == {20}
+
+
+def put_record(results: Path, arm: str, seed: int, **changes) -> Path:
+    """A copy of a real record, rewritten as the paper-profile record of (arm, seed)."""
+    record = json.loads(CPU_RECORD.read_text())
+    config = run_config(arm, "paper", seed)
+    record.update(arm=arm, seed=seed, profile="paper", config=config.to_dict())
+    record.update(result_key=config.result_key(), wall_time_s=3600.0 * config.epochs / 10)
+    record["epochs"] = [dict(record["epochs"][0], epoch=e + 1) for e in range(config.epochs)]
+    record.update(changes)
+    path = records.record_path(results, "paper", arm, seed)
+    records.write_record(record, path)
+    return path
+
+
+def test_table_counts_complete_checkpointed_and_missing_runs(tmp_path):
+    put_record(tmp_path, "resnet34_selu", 0)  # 1 h for 10 epochs
+    config = run_config("resnet34", "paper", 0)
+    saved = checkpoint.path_for(run_dir(tmp_path, config))
+    checkpoint.save(saved, config, {"progress": {"epochs": [{}] * 4}})
+    rows = campaign.table(campaign.campaign_plan()[:3], tmp_path).set_index("arm")
+    assert list(rows.state) == ["complete", "in progress", "missing"]
+    assert list(rows["epochs done"]) == ["10/10", "4/20", "0/20"]
+    assert rows.loc["resnet34_selu", "hours left"] == 0
+    # resnet34 (20 epochs, same FLOPs per epoch as resnet34_selu up to the activation):
+    # 16 epochs left at about 0.1 h each, scaled by nominal FLOPs
+    assert rows.loc["resnet34", "hours left"] == pytest.approx(1.6, rel=0.05)
+
+
+def test_status_names_each_stage_and_whether_a_chunk_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(campaign, "CAMPAIGN_DIR", tmp_path / ".campaign")
+    put_record(tmp_path, "resnet34_selu", 0)
+    text = campaign.status(tmp_path)
+    assert "chunk: not running" in text
+    assert "stage 1: paper arms, seeds 0-2: 1/15 complete" in text
+    assert "stage 3: paper arms, seeds 3-9: 0/35 complete" in text
+
+
+def test_only_complete_clean_current_records_are_committable(tmp_path):
+    put_record(tmp_path, "resnet34_selu", 0)
+    put_record(tmp_path, "resnet34", 0, status="failed", reason="killed")
+    dirty = put_record(tmp_path, "resnet34_lr", 0)
+    record = json.loads(dirty.read_text())
+    record["provenance"]["git_dirty"] = True
+    records.write_record(record, dirty)
+    put_record(tmp_path, "resnet34_inception", 0, result_key="0123456789abcdef")  # stale
+    ready = campaign.committable(tmp_path)
+    assert [(c.arm, c.seed) for c in ready] == [("resnet34_selu", 0)]
+
+
+@pytest.fixture
+def clone(tmp_path):
+    """A fresh clone of this repository's HEAD, as a checkout of its own."""
+    target = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", "--local", str(REPO), str(target)], check=True)
+    return target
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_the_worktree_is_a_clean_checkout_of_head_and_imports_its_own_lib(clone):
+    worktree, head = campaign.prepare_worktree(clone)
+    assert worktree == clone / ".campaign" / "worktree"
+    assert head == campaign._git("rev-parse", "HEAD", cwd=clone)
+    assert campaign._git("rev-parse", "HEAD", cwd=worktree) == head
+    (worktree / "lib" / "config.py").write_text("# edited\n")
+    with pytest.raises(RuntimeError, match="local changes"):
+        campaign.prepare_worktree(clone)

@@ -24,7 +24,7 @@ from lib.ablations import ARMS
 from lib.config import RunConfig
 from lib.runner import existing_state, is_running, plan, run_dir, training_cost
 
-CAMPAIGN_DIR = records.REPO / ".campaign"  # git-ignored: worktree, logs, pid of the chunk
+CAMPAIGN_DIR = records.REPO / ".campaign"  # git-ignored: the worktree and the chunks' logs
 PROFILE = "paper"
 PAPER_ARMS = [name for name, arm in ARMS.items() if arm.paper_accuracy]
 # Two runs of one thread each: measured on the 2-core dev CPU (bf16, batch 128, full width),
@@ -152,14 +152,17 @@ def _git(*args: str, cwd: Path = records.REPO) -> str:
     ).stdout.strip()
 
 
-def running_chunk() -> int | None:
-    """The pid of the chunk running now, if any."""
-    try:
-        pid = int((CAMPAIGN_DIR / "chunk.pid").read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return None
-    return pid if b"campaign" in cmdline and b"run" in cmdline else None
+def running_chunk(repo: Path = records.REPO) -> int | None:
+    """The pid of a process working in the campaign's worktree (a chunk and its runs), if
+    any: the worktree must not move to another commit under it."""
+    worktree = (repo / ".campaign" / "worktree").resolve()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if Path(os.readlink(proc / "cwd")).resolve().is_relative_to(worktree):
+                return int(proc.name)
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return None
 
 
 def prepare_worktree(repo: Path = records.REPO) -> tuple[Path, str]:
@@ -199,7 +202,7 @@ def start(budget: str, results_dir: Path = records.RESULTS_DIR) -> Path:
     command = [sys.executable, "-m", "lib", "campaign", "run", "--budget", budget]
     command += ["--results", str(Path(results_dir).resolve())]
     with open(log, "w") as out:
-        proc = subprocess.Popen(
+        subprocess.Popen(
             command,
             cwd=worktree,
             env={**os.environ, "PYTHONPATH": str(worktree)},
@@ -208,7 +211,6 @@ def start(budget: str, results_dir: Path = records.RESULTS_DIR) -> Path:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # outlives the shell that started it
         )
-    (CAMPAIGN_DIR / "chunk.pid").write_text(str(proc.pid))
     return log
 
 

@@ -82,6 +82,7 @@ def test_table_counts_complete_checkpointed_and_missing_runs(tmp_path):
 
 def test_status_names_each_stage_and_whether_a_chunk_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(campaign, "CAMPAIGN_DIR", tmp_path / ".campaign")
+    monkeypatch.setattr(campaign, "running_chunk", lambda: None)
     put_record(tmp_path, "resnet34_selu", 0)
     text = campaign.status(tmp_path)
     assert "chunk: not running" in text
@@ -118,3 +119,15 @@ def test_the_worktree_is_a_clean_checkout_of_head_and_imports_its_own_lib(clone)
     (worktree / "lib" / "config.py").write_text("# edited\n")
     with pytest.raises(RuntimeError, match="local changes"):
         campaign.prepare_worktree(clone)
+
+
+def test_a_process_working_in_the_worktree_counts_as_a_running_chunk(tmp_path):
+    worktree = tmp_path / ".campaign" / "worktree" / "lib"
+    worktree.mkdir(parents=True)
+    assert campaign.running_chunk(tmp_path) is None
+    sleeper = subprocess.Popen(["sleep", "30"], cwd=worktree)
+    try:
+        assert campaign.running_chunk(tmp_path) == sleeper.pid
+    finally:
+        sleeper.kill()
+        sleeper.wait()

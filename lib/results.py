@@ -30,6 +30,14 @@ COLUMNS = [
     "precision",
     "device_name",
     "torch",
+    "torchvision",
+    "cuda",
+    "python",
+    "torch_threads",
+    "host",
+    "platform",
+    "dataset_sha256",
+    "normalisation",
     "git_commit",
     "git_dirty",
     "result_key",
@@ -43,7 +51,9 @@ def load_results(profile: str, results_dir: Path = records.RESULTS_DIR) -> pd.Da
     ``status`` is the record's (complete | failed) or, set here, ``stale`` (made with
     another config than the registry's today) or ``malformed`` (unreadable; ``reason``
     names the problem). Columns ``test_accuracy`` and ``iteration_losses`` hold the
-    per-epoch accuracies (%) and per-iteration training losses as lists.
+    per-epoch accuracies (%) and per-iteration training losses as lists; the provenance
+    and data columns (``dataset_sha256`` and ``normalisation`` as dicts) spare the book
+    from reading any record again.
     """
     rows = []
     for path in sorted(Path(results_dir, profile).glob("*/seed-*/record.json")):
@@ -64,6 +74,8 @@ def load_results(profile: str, results_dir: Path = records.RESULTS_DIR) -> pd.Da
             continue
         rows.append(_row(record, path))
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "test_accuracy", "iteration_losses"])
+    # A malformed row has no thread count: keep the others integers rather than floats.
+    frame["torch_threads"] = frame["torch_threads"].astype("Int64")
     return frame.sort_values(["arm", "seed"], ignore_index=True)
 
 
@@ -92,6 +104,14 @@ def _row(record: dict, path: Path) -> dict:
         "precision": record.get("precision"),
         "device_name": prov.get("device_name"),
         "torch": prov.get("torch"),
+        "torchvision": prov.get("torchvision"),
+        "cuda": prov.get("cuda"),
+        "python": prov.get("python"),
+        "torch_threads": prov.get("torch_threads"),
+        "host": prov.get("host"),
+        "platform": prov.get("platform"),
+        "dataset_sha256": record.get("dataset_sha256"),
+        "normalisation": record.get("normalisation"),
         "git_commit": prov.get("git_commit"),
         "git_dirty": prov.get("git_dirty"),
         "result_key": record["result_key"],
@@ -104,13 +124,3 @@ def _row(record: dict, path: Path) -> dict:
 def complete(frame: pd.DataFrame) -> pd.DataFrame:
     """Only the runs that count: complete records of today's config."""
     return frame[frame["status"] == "complete"]
-
-
-def accuracy_at(frame: pd.DataFrame, epoch: int) -> pd.Series:
-    """Test accuracy (%) after ``epoch`` epochs, per row (NaN where the run is shorter)."""
-    return frame["test_accuracy"].map(lambda accs: accs[epoch - 1] if len(accs) >= epoch else None)
-
-
-def planned(profile: str) -> int:
-    """How many runs the profile's full grid holds (every arm x the profile's seeds)."""
-    return len(ARMS) * len(PROFILES[profile].seeds)

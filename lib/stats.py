@@ -1,11 +1,7 @@
 """Statistics for the book: summaries, confidence intervals, Welch tests, verdicts, convergence.
 
-Everything here is a pure function of numbers (no plotting, no files) except the two
-helpers at the end that decide which results the book shows:
-
-* ``results_dir()``: ``$RESULTS_DIR`` if set, else the repository's ``results/``;
-* ``pick_profile()``: ``$BOOK_PROFILE`` if set, else the first of paper > cpu > smoke that
-  has at least one record under the results folder (``None`` when there is none).
+Everything here is a pure function of numbers: no plotting, no files, no environment
+(``lib.report.results`` decides which results the book shows).
 
 The verdict rule (stated on the site):
 
@@ -18,16 +14,13 @@ The verdict rule (stated on the site):
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy import stats as sps
 
 CONFIDENCE = 0.95
-PROFILE_PREFERENCE = ("paper", "cpu", "smoke")
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -194,53 +187,6 @@ def last_epoch_sd(losses: Sequence[float], iterations_per_epoch: int) -> float:
     """Standard deviation of the per-iteration training loss over the last epoch."""
     x = np.asarray(losses, dtype=float)[-int(iterations_per_epoch) :]
     return float(x.std(ddof=1)) if len(x) > 1 else math.nan
-
-
-def roughness(losses: Sequence[float], window: int, last: int | None = None) -> float:
-    """Fluctuation around the trend: sd of (loss - centred moving average), last ``last`` its."""
-    x = np.asarray(losses, dtype=float)
-    if len(x) < 3:
-        return math.nan
-    window = max(3, int(window) | 1)  # odd, at least 3
-    kernel = np.ones(window) / window
-    pad = window // 2
-    trend = np.convolve(np.pad(x, pad, mode="edge"), kernel, mode="valid")
-    residual = (x - trend)[-last:] if last else x - trend
-    return float(residual.std(ddof=1)) if len(residual) > 1 else math.nan
-
-
-# --- which results the book shows -------------------------------------------------------
-
-
-def results_dir() -> Path:
-    """``$RESULTS_DIR`` when set (tests, fixtures), else the repository's results/."""
-    from lib import records
-
-    value = os.environ.get("RESULTS_DIR", "").strip()
-    return Path(value).resolve() if value else records.RESULTS_DIR
-
-
-def available_profiles(folder: Path | None = None) -> list[str]:
-    """Profiles with at least one record.json under ``folder``, in order of preference."""
-    folder = Path(folder) if folder is not None else results_dir()
-    return [
-        p for p in PROFILE_PREFERENCE if next(Path(folder, p).glob("*/seed-*/record.json"), None)
-    ]
-
-
-def pick_profile(folder: Path | None = None) -> str | None:
-    """``$BOOK_PROFILE`` if set, else paper > cpu > smoke by what exists; None if nothing."""
-    from lib.ablations import PROFILES
-
-    chosen = os.environ.get("BOOK_PROFILE", "").strip()
-    if chosen:
-        if chosen not in PROFILES:
-            raise ValueError(
-                f"BOOK_PROFILE={chosen!r} is not a profile; known: {', '.join(PROFILES)}"
-            )
-        return chosen
-    found = available_profiles(folder)
-    return found[0] if found else None
 
 
 def detectable_difference(sd: float, n: int, confidence: float = CONFIDENCE) -> float:

@@ -24,8 +24,10 @@ from urllib.request import urlopen
 
 import pytest
 
-from lib import book
 from lib.ablations import ARMS
+from lib.report import claims
+from lib.report.formatting import mean_sd, num
+from lib.report.results import load
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "results"
@@ -115,7 +117,7 @@ def test_every_chapter_is_built(site):
 def test_site_in_headless_chromium(site, server):
     from playwright.sync_api import sync_playwright
 
-    results = book.load("smoke", site["results"])
+    results = load("smoke", site["results"])
     links: set[str] = set()
     foreign: list[str] = []
     with sync_playwright() as p:
@@ -148,10 +150,10 @@ def test_site_in_headless_chromium(site, server):
                 assert "Results shown" in text and "smoke" in text
             if name in TABLE_PAGES.values():
                 table = {v: k for k, v in TABLE_PAGES.items()}[name]
-                arm = book.TABLE_ARMS[table]
+                arm = claims.TABLE_ARMS[table]
                 for epochs, value in ARMS[arm].paper_accuracy.items():
-                    assert book.num(value) in text, f"{name}: paper's {value} missing"
-                    ours = book.mean_sd(results.summary(arm, epochs))
+                    assert num(value) in text, f"{name}: paper's {value} missing"
+                    ours = mean_sd(results.summary(arm, epochs))
                     assert ours in text, f"{name}: our {ours} for {arm} missing"
         browser.close()
     assert not foreign, f"pages requested other hosts: {sorted(set(foreign))[:5]}"
@@ -173,14 +175,14 @@ def test_site_in_headless_chromium(site, server):
 
 def test_all_paper_numbers_beside_ours(site):
     intro = page_text(site["html"], "intro")
-    for _table, _arm, _epochs, value in book.claims():
-        assert f"{book.num(value)} %" in intro
+    for _table, _arm, _epochs, value in claims.accuracy_claims():
+        assert f"{num(value)} %" in intro
 
 
 def test_changed_record_changes_the_page(site):
     """Editing a record (a temp copy) and rebuilding into the same folder updates the page."""
     path = site["results"] / "smoke" / "resnet34_selu" / "seed-0" / "record.json"
-    before = book.mean_sd(book.load("smoke", site["results"]).summary("resnet34_selu"))
+    before = mean_sd(load("smoke", site["results"]).summary("resnet34_selu"))
     assert before in page_text(site["html"], "table3_selu")
     record = json.loads(path.read_text())
     for epoch in record["epochs"]:
@@ -188,7 +190,7 @@ def test_changed_record_changes_the_page(site):
     accuracies = [e["test_accuracy"] for e in record["epochs"]]
     record["final_test_accuracy"], record["best_test_accuracy"] = accuracies[-1], max(accuracies)
     path.write_text(json.dumps(record))
-    after = book.mean_sd(book.load("smoke", site["results"]).summary("resnet34_selu"))
+    after = mean_sd(load("smoke", site["results"]).summary("resnet34_selu"))
     assert after != before
     built(make_book(site["results"], site["out"]))
     text = page_text(site["html"], "table3_selu")
@@ -225,13 +227,3 @@ def test_a_chapter_error_fails_the_build(tmp_path):
     assert execute.execute(tmp_path / "out", timeout=60, notebooks=[good]) == 0
     assert execute.execute(tmp_path / "out", timeout=60, notebooks=[good, bad]) == 1
     assert [p.name for p in execute.chapters()] == [f"{name}.ipynb" for name in CHAPTERS]
-
-
-def test_meta_flops_equal_lib_flops():
-    from lib.ablations import run_config
-    from lib.models import build_model, count_parameters, training_flops_per_image
-
-    for arm in ["resnet34", "improved"]:
-        config = run_config(arm, "smoke", 0)
-        assert book.meta_training_flops(config) == training_flops_per_image(config)
-        assert count_parameters(book.meta_model(config)) == count_parameters(build_model(config))

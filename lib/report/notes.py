@@ -1,0 +1,184 @@
+"""What the records are, in sentences: which results are shown, what is missing, how to rerun.
+
+The banners on top of every chapter, the notes of the reproducibility and performance
+chapters and the commands to rerun; ``lib.report.prose`` words what the results say.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+import pandas as pd
+
+from lib.ablations import ARMS
+from lib.report.architecture import TORCH_VERSION
+from lib.report.formatting import md_codes, protocol_phrase
+from lib.report.results import PROFILE_PREFERENCE, Results
+
+
+def _no_results(results: Results) -> bool:
+    return results.profile is None or results.frame.empty
+
+
+def banner(results: Results) -> str:
+    """MyST admonition: which profile is shown and how complete it is."""
+    if _no_results(results):
+        name = results.profile or "any profile"
+        return (
+            ":::{admonition} No results to show\n:class: warning\n"
+            f"There are no run records for {name} under `{results.folder}`, so every chapter "
+            "below shows the paper's numbers and empty places for ours. Produce records "
+            "with `make runs PROFILE=cpu` (or `python -m lib runs --profile cpu`) and "
+            "rebuild with `make book`.\n:::\n"
+        )
+    c = results.completeness
+    kind = "note" if c["done"] == c["planned"] and not c["failed"] else "important"
+    lines = [
+        f":::{{admonition}} Results shown: the {results.profile} profile\n:class: {kind}",
+        f"{results.spec.description}. Compared with the paper: {protocol_phrase(results)}.",
+        "",
+        f"**{c['done']} of {c['planned']} planned runs complete** "
+        f"({len(ARMS)} arms × {c['seeds']} seeds); {c['failed']} failed, "
+        f"{c['stale']} stale, {c['malformed']} malformed.",
+    ]
+    if c["missing_arms"]:
+        lines += ["", "Arms with no results yet: " + md_codes(c["missing_arms"])]
+    if c["partial_arms"]:
+        part = ", ".join(f"`{a}` ({c['per_arm'][a]}/{c['seeds']})" for a in c["partial_arms"])
+        lines += ["", f"Arms with fewer seeds than planned: {part}."]
+    how = (
+        "chosen with `PROFILE`/`BOOK_PROFILE`"
+        if results.chosen_by_environment
+        else "chosen automatically: " + " > ".join(PROFILE_PREFERENCE) + ", the first with records"
+    )
+    others = [p for p in results.profiles_with_records if p != results.profile]
+    lines += [
+        "",
+        f"Profile {how}. "
+        + (f"Also available: {md_codes(others)}. " if others else "")
+        + "Another profile: `make book PROFILE=<name>`.",
+    ]
+    lines.append(":::")
+    return "\n".join(lines) + "\n"
+
+
+def short_banner(results: Results) -> str:
+    if _no_results(results):
+        return ":::{warning}\nNo results yet: this chapter shows the paper's numbers only.\n:::\n"
+    c = results.completeness
+    return (
+        f":::{{note}}\nResults of the `{results.profile}` profile ({protocol_phrase(results)}): "
+        f"{c['done']} of {c['planned']} planned runs complete, {c['failed']} failed.\n:::\n"
+    )
+
+
+def missing_note(results: Results, arms: list[str]) -> str:
+    """A sentence naming which of ``arms`` lack results (empty when all are complete)."""
+    if results.spec is None:
+        return "No results exist yet for any arm of this chapter."
+    seeds = len(results.spec.seeds)
+    per_arm = results.completeness["per_arm"]
+    missing = [a for a in arms if per_arm.get(a, 0) == 0]
+    partial = [a for a in arms if 0 < per_arm.get(a, 0) < seeds]
+    parts = []
+    if missing:
+        parts.append("no results yet for " + md_codes(missing))
+    if partial:
+        parts.append(
+            "fewer seeds than planned for "
+            + ", ".join(f"`{a}` ({per_arm[a]}/{seeds})" for a in partial)
+        )
+    if not parts:
+        return f"All {len(arms)} arms of this chapter have all {seeds} seeds."
+    return "Missing: " + "; ".join(parts) + ". Cells without data say *no runs* / *n/a*."
+
+
+# --- reproducibility ---------------------------------------------------------------------
+
+
+def problems_text(problems: pd.DataFrame) -> str:
+    """The line above ``provenance.problems_table``."""
+    if problems.empty:
+        return "No failed, stale or malformed records."
+    return f"{len(problems)} record(s) do not count towards the results; each with its reason:"
+
+
+def checks_text(checks: dict) -> str:
+    """``provenance.data_checks``'s counts and normalisation constants, in words."""
+    constants = "; ".join(f"{m:.6f}, {s:.6f}" for m, s in checks["normalisations"])
+    return (
+        f"{checks['agree']} of {checks['checked']} complete records name exactly these "
+        "checksums for the data they trained and tested on. Normalisation constants in the "
+        f"records (training-set mean, sd): {constants or 'none'}."
+    )
+
+
+def build_environment(results: Results) -> str:
+    return (
+        f"This page was built with Python {sys.version.split()[0]}, torch {TORCH_VERSION}, "
+        f"pandas {pd.__version__} on {platform.platform()}, from results in "
+        f"`{results.folder}`."
+    )
+
+
+def rerun_commands(results: Results) -> str:
+    """The commands that rerun the shown profile (the cpu profile when there is none)."""
+    profile = results.profile or "cpu"
+    return f"""
+```bash
+# set-up on a fresh clone (virtual environment, dependencies), then Fashion-MNIST
+make setup
+make data                     # Debian package dataset-fashion-mnist, or set FASHION_MNIST_DIR
+# one arm, all seeds of the {profile} profile (skips runs whose record is complete)
+make runs PROFILE={profile} ABLATIONS=resnet34_selu
+# one run: arm x seed, printed as it trains
+.venv/bin/python -m lib train --profile {profile} --ablation resnet34_selu --seed 0
+# everything the {profile} profile plans, two runs at a time on a CPU
+make runs PROFILE={profile} JOBS=2
+# on a GPU (CUDA is used automatically when present; --device makes it explicit)
+.venv/bin/python -m lib runs --profile paper --device cuda
+# on a Dask cluster: every worker needs this repository (set up) and Fashion-MNIST
+.venv/bin/dask scheduler                                   # on one machine
+.venv/bin/dask worker tcp://SCHEDULER-HOST:8786 --nthreads 1   # on each worker machine
+.venv/bin/python -m lib runs --profile paper --scheduler tcp://SCHEDULER-HOST:8786
+# (records come back to this machine's results/)
+# rerun everything even when complete records exist
+.venv/bin/python -m lib runs --profile {profile} --force
+# rebuild this site from whatever is in results/ (no training)
+make book PROFILE={profile}
+```
+"""
+
+
+# --- performance -----------------------------------------------------------------------------
+
+
+def runs_total(results: Results) -> str:
+    if results.empty:
+        return "No runs yet."
+    hours = results.runs["wall_time_s"].sum() / 3600
+    return (
+        f"The {len(results.runs)} complete runs of the `{results.profile}` profile took "
+        f"{hours:.1f} hours of wall time in total (runs may have shared the machine, so "
+        "per-run throughput is a lower bound on what one run alone would reach)."
+    )
+
+
+def bench_text(results: Results) -> str:
+    """How many benchmark files there are, and that GPU figures are missing when they are."""
+    where = results.folder / "bench"
+    if not results.benches:
+        text = (
+            f"**No benchmark files** under `{where}`: run `python -m lib bench` "
+            "(on each machine of interest) and rebuild. Only the run records' throughput is "
+            "shown."
+        )
+    else:
+        text = f"{len(results.benches)} benchmark file(s) under `{where}`:"
+    if not any(b.get("machine", {}).get("device") == "cuda" for _, b in results.benches):
+        text += (
+            "\n\n**GPU figures are unmeasured**: no benchmark in these results was run on a "
+            "CUDA device, so there are no GPU throughput or utilisation (MFU) numbers here."
+        )
+    return text

@@ -1,0 +1,125 @@
+"""The paper's ambiguities: our choice for each, and the verdicts under every other reading."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from lib import stats
+from lib.config import RunConfig
+from lib.report.claims import (
+    BASELINE,
+    BASELINE_READINGS,
+    LONG,
+    READINGS,
+    SHORT,
+    paper_diff,
+    paper_epochs,
+)
+from lib.report.formatting import (
+    code,
+    epochs_label,
+    finite,
+    interval,
+    mean_sd,
+    num,
+    verdict_html,
+)
+from lib.report.provenance import normalisations
+from lib.report.results import Results
+
+
+def reading_verdicts(results: Results, arm: str) -> list[tuple[str, str]]:
+    """(which paper comparison, verdict) under the reading ``arm`` stands for."""
+    out = []
+    if arm in BASELINE_READINGS:
+        # the paper's Table 4 with this arm as the baseline it improves on
+        c = results.compare("resnet34_inception", arm)
+        d = paper_diff("resnet34_inception", SHORT)
+        out.append((f"Table 4 against {arm}", stats.improvement_verdict(c, d)))
+    elif arm.startswith("resnet34_inception"):
+        c = results.compare(arm, BASELINE)
+        out.append(
+            ("Table 4", stats.improvement_verdict(c, paper_diff("resnet34_inception", SHORT)))
+        )
+    else:
+        for epochs in paper_epochs("resnet34_lr"):
+            if results.available(arm, epochs):
+                c = results.compare(arm, BASELINE, epochs)
+                v = stats.improvement_verdict(c, paper_diff("resnet34_lr", epochs))
+            else:
+                v = "not run (depends on the run length)"
+            out.append((f"Table 2, {epochs_label(results, epochs)} ep", v))
+    return out
+
+
+def readings_table(results: Results) -> pd.DataFrame:
+    rows = []
+    default_of = {r.ambiguity: r.arm for r in READINGS if r.default}
+    for reading in READINGS:
+        arm = reading.arm
+        c = results.compare(arm, default_of[reading.ambiguity])
+        rows.append(
+            {
+                "Ambiguity": reading.ambiguity,
+                "Reading": reading.label,
+                "Arm": code(arm),
+                f"Accuracy, {epochs_label(results, SHORT)} ep (%)": mean_sd(results.summary(arm)),
+                "Moves it by (vs our default)": "default"
+                if reading.default
+                else (
+                    f"{num(c.diff, sign=True)} {interval(c.ci_low, c.ci_high, sign=True)}"
+                    if finite(c.diff)
+                    else "n/a"
+                ),
+                "Verdict under this reading": "<br>".join(
+                    f"{html.escape(k)}: {verdict_html(v)}"
+                    for k, v in reading_verdicts(results, arm)
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def ambiguities_table(results: Results) -> pd.DataFrame:
+    """Every ambiguity: what the paper says, what we do (from RunConfig), which arm tests it."""
+    cfg = RunConfig()
+    none = "— (not tested; a fixed choice)"
+    norms = normalisations(results)
+    in_records = "; ".join(f"mean {m:.4f}, sd {s:.4f}" for m, s in norms)
+    # fmt: off
+    rows = [
+        ("Inception stem stride / pooling", "not stated",
+         f"stride {cfg.stem_stride}, no pooling: full 28×28 into conv2",
+         "resnet34_inception_s2 (stride 2 + max-pool → 7×7); resnet34_plainstem (control)"),
+        ("Baseline stem on 28×28 images",
+         "“a large convolution plus pooling” (7×7 lost in extraction)",
+         "torchvision's 7×7/2 conv + 3×3/2 max-pool → 7×7",
+         "resnet34_nopool (→ 14×14); resnet34_plainstem (3×3/1 → 28×28)"),
+        ("LR schedule", "“decays with the iteration count”; form, rate and factor not stated",
+         f"exponential, LR × {cfg.lr_gamma:g} after every epoch",
+         f"resnet34_lr_step (× 0.1 every {cfg.lr_step_epochs} epochs); resnet34_lr_cosine "
+         "(cosine to 0 over the run: depends on the run length, so it runs at the profile's "
+         f"epochs only and has no {LONG}-epoch cell)"),
+        ("Base learning rate", "not stated (Adam)", f"Adam, lr {cfg.lr:g} (Adam's default)", none),
+        ("Batch size", "not stated", str(cfg.batch_size), none),
+        ("Initialisation", "not stated",
+         "torchvision's: He-normal (fan-out) convolutions, BN weight 1 / bias 0", none),
+        ("Augmentation", "not stated", "none", none),
+        ("Normalisation", "not stated", "training-set mean and sd of the pixel values"
+         + (f" ({in_records} in the records)" if norms else ""), none),
+        ("Weight decay", "not stated", "none", none),
+        ("Stem activation", "Fig. 3 shows BN after each branch",
+         "the block activation (ReLU or SELU)", none),
+        ("Shortcut of the baseline", "“traditional ResNet” pads with zeros (option A)",
+         "zero-padding; the paper's 1×1 projection is option B",
+         "resnet34_projection (improvement 1 alone)"),
+        ("Numeric precision", "not stated (GTX 1060: fp32)",
+         f"{cfg.precision} autocast where the hardware supports it, else fp32", none),
+        ("“Iterations”", f"“only {SHORT} iterations” because of limited hardware", "epochs",
+         none),
+    ]
+    # fmt: on
+    columns = ["Ambiguity", "The paper", "Our choice", "Arm(s) testing it"]
+    return pd.DataFrame(rows, columns=columns).map(html.escape)

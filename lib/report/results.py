@@ -1,0 +1,175 @@
+"""The report's one door to the outside: environment variables, run records, benchmark files.
+
+``load()`` picks the folder (``$RESULTS_DIR``, else the repository's results/) and the
+profile (``$BOOK_PROFILE``, else the first of paper > cpu > smoke with a record), reads
+every record once through ``lib.results.load_results`` (metrics and provenance columns)
+and returns a ``Results``; every other report module works on that object alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lib import records, stats
+from lib.ablations import ARMS, PROFILES, Profile
+from lib.report.claims import BASELINE, SHORT
+from lib.results import complete, load_results
+
+PROFILE_PREFERENCE = ("paper", "cpu", "smoke")
+FINAL, BEST = "final", "best"  # which epoch of a run stands for it (see Results.values)
+
+
+def results_dir() -> Path:
+    """``$RESULTS_DIR`` when set (tests, fixtures), else the repository's results/."""
+    value = os.environ.get("RESULTS_DIR", "").strip()
+    return Path(value).resolve() if value else records.RESULTS_DIR
+
+
+def _chosen_profile() -> str:
+    return os.environ.get("BOOK_PROFILE", "").strip()
+
+
+def available_profiles(folder: Path | None = None) -> list[str]:
+    """Profiles with at least one record.json under ``folder``, in order of preference."""
+    folder = Path(folder) if folder is not None else results_dir()
+    return [
+        p for p in PROFILE_PREFERENCE if next(Path(folder, p).glob("*/seed-*/record.json"), None)
+    ]
+
+
+def pick_profile(folder: Path | None = None) -> str | None:
+    """``$BOOK_PROFILE`` if set, else paper > cpu > smoke by what exists; None if nothing."""
+    chosen = _chosen_profile()
+    if chosen:
+        if chosen not in PROFILES:
+            raise ValueError(
+                f"BOOK_PROFILE={chosen!r} is not a profile; known: {', '.join(PROFILES)}"
+            )
+        return chosen
+    found = available_profiles(folder)
+    return found[0] if found else None
+
+
+@dataclass
+class Results:
+    """One profile's records and how its epochs map onto the paper's."""
+
+    profile: str | None  # None: no results anywhere
+    folder: Path
+    frame: pd.DataFrame  # every record, any status (lib.results.load_results)
+    chosen_by_environment: bool = False  # $BOOK_PROFILE named the profile
+    profiles_with_records: list[str] = field(default_factory=list)
+
+    @cached_property
+    def runs(self) -> pd.DataFrame:
+        return complete(self.frame)
+
+    @property
+    def spec(self) -> Profile | None:
+        return PROFILES.get(self.profile) if self.profile else None
+
+    @property
+    def model_profile(self) -> str:
+        """The profile whose models the chapters describe: ours, else the paper's."""
+        return self.profile or "paper"
+
+    @property
+    def empty(self) -> bool:
+        return self.runs.empty
+
+    @property
+    def reduced(self) -> bool:
+        """True unless the results follow the paper's protocol."""
+        return self.profile != "paper"
+
+    def horizon(self, paper_epochs: int = SHORT) -> int:
+        """Our epoch that stands for the paper's ``paper_epochs`` (10 -> E, 20 -> 2E)."""
+        epochs = self.spec.epochs if self.spec else SHORT
+        return paper_epochs * epochs // SHORT
+
+    def available(self, arm: str, paper_epochs: int = SHORT) -> bool:
+        return paper_epochs == SHORT or ARMS[arm].long_horizon
+
+    def arm_runs(self, arm: str) -> pd.DataFrame:
+        return self.runs[self.runs["arm"] == arm]
+
+    def values(self, arm: str, paper_epochs: int = SHORT, reading: str = FINAL) -> np.ndarray:
+        """Per-seed test accuracy (%) at the paper's ``paper_epochs``.
+
+        ``final``: the accuracy after that epoch (the primary number); ``best``: the best
+        epoch up to it (optimistic: selected on the test set).
+        """
+        if not self.available(arm, paper_epochs):
+            return np.array([])
+        h = self.horizon(paper_epochs)
+        accs = [a[:h] for a in self.arm_runs(arm)["test_accuracy"] if len(a) >= h]
+        pick = (lambda a: a[-1]) if reading == FINAL else max
+        return np.array([pick(a) for a in accs], dtype=float)
+
+    def summary(self, arm: str, paper_epochs: int = SHORT, reading: str = FINAL):
+        return stats.summarise(self.values(arm, paper_epochs, reading))
+
+    def compare(
+        self,
+        arm: str,
+        baseline: str = BASELINE,
+        paper_epochs: int = SHORT,
+        reading: str = FINAL,
+        baseline_epochs: int | None = None,
+    ) -> stats.Comparison:
+        return stats.welch(
+            self.values(arm, paper_epochs, reading),
+            self.values(baseline, baseline_epochs or paper_epochs, reading),
+        )
+
+    @cached_property
+    def completeness(self) -> dict:
+        seeds = self.spec.seeds if self.spec else ()
+        planned = {(arm, seed) for arm in ARMS for seed in seeds}
+        done = {(a, int(s)) for a, s in zip(self.runs["arm"], self.runs["seed"], strict=True)}
+        counts = self.frame["status"].value_counts()
+        per_arm = {arm: len([1 for a, _ in done & planned if a == arm]) for arm in ARMS}
+        return {
+            "planned": len(planned),
+            "done": len(done & planned),
+            "extra": len(done - planned),
+            "failed": int(counts.get("failed", 0)),
+            "stale": int(counts.get("stale", 0)),
+            "malformed": int(counts.get("malformed", 0)),
+            "seeds": len(seeds),
+            "per_arm": per_arm,
+            "missing_arms": [a for a, n in per_arm.items() if n == 0],
+            "partial_arms": [a for a, n in per_arm.items() if 0 < n < len(seeds)],
+        }
+
+    @cached_property
+    def benches(self) -> list[tuple[Path, dict]]:
+        """The benchmark files (``python -m lib bench``) under the folder's bench/."""
+        out = []
+        for path in sorted(Path(self.folder, "bench").glob("*.json")):
+            try:
+                out.append((path, json.loads(path.read_text())))
+            except (OSError, ValueError):
+                continue
+        return out
+
+
+def load(profile: str | None = None, folder: Path | None = None) -> Results:
+    """The results the book shows (see ``pick_profile`` and ``results_dir``)."""
+    folder = Path(folder) if folder is not None else results_dir()
+    if profile is None:
+        profile = pick_profile(folder)
+    return Results(
+        profile,
+        folder,
+        load_results(profile or "none", folder),
+        chosen_by_environment=bool(_chosen_profile()),
+        profiles_with_records=available_profiles(folder),
+    )

@@ -3,7 +3,7 @@
 ``python -m lib bench`` (``make bench``) measures training images/s (forward, backward and
 Adam step at batch 128 on the paper's full-width model) of
 
-* ``lib``: the campaign's own step (``lib.train.training_step``: bf16 autocast and
+* ``lib``: the campaign's own engine and step (``lib.train.SingleEngine``: bf16 autocast and
   channels_last where supported, device-resident uint8 data normalised on the fly);
 * ``naive``: the textbook loop: ``torchvision.datasets.FashionMNIST`` with per-sample
   ``ToTensor`` + ``Normalize``, ``DataLoader(batch_size=128, shuffle=True)``, fp32, eager,
@@ -36,14 +36,8 @@ from lib import data as data_module
 from lib import records
 from lib.ablations import run_config
 from lib.config import RunConfig
-from lib.train import (
-    adam,
-    initial_model,
-    resolve_device,
-    set_up,
-    training_batches,
-    training_step,
-)
+from lib.fused import FusedEngine
+from lib.train import SingleEngine, initial_model, resolve_device
 
 ARMS = ("resnet34", "resnet34_inception")  # 7x7 stem (0.42 GFLOP/image), full resolution (5.6)
 BATCH_SIZE = 128
@@ -68,45 +62,23 @@ def torchvision_files(root: Path = TORCHVISION_ROOT) -> Path:
     return Path(root)
 
 
-def _epochs(config: RunConfig):
-    """lib.train's data order, epoch after epoch, forever."""
-    for epoch in itertools.count():
-        yield from training_batches(config, epoch)
+class Timed:
+    """One of lib's training engines (``lib.train.SingleEngine`` or ``lib.fused.FusedEngine``,
+    built exactly as the campaign builds them), stepping through its epochs' batches."""
 
-
-def _set_up(engine, config: RunConfig, data) -> None:
-    """Precision, layout and device-resident data exactly as lib.train.train sets them."""
-    setup = set_up(config, data)
-    engine.precision, engine.memory_format = setup.precision, setup.memory_format
-    engine.autocast = setup.autocast
-    engine.channels_last = engine.memory_format == torch.channels_last
-    engine.data, engine.device = setup.data, setup.device
-    engine.images, engine.labels = setup.train_images, setup.train_labels
-
-
-class LibEngine:
-    """lib.train's step, set up as ``lib.train.train`` sets it up."""
-
-    name, compiled, seeds_at_once = "lib", False, 1
-
-    def __init__(self, config: RunConfig, data, device: torch.device):
-        _set_up(self, config, data)
-        self.model = initial_model(config).to(device, memory_format=self.memory_format)
-        self.optimizer = adam(self.model, config)
-        self.batches = _epochs(config)
+    def __init__(self, name: str, engine):
+        self.name, self.engine = name, engine
+        self.seeds_at_once = len(engine.configs)
+        self.precision = engine.setup.precision
+        self.channels_last = engine.setup.memory_format == torch.channels_last
+        compiled = getattr(engine, "compiled", None)
+        self.compiled = bool(compiled and compiled.enabled)
+        self.batches = (b for epoch in itertools.count() for b in engine.batches(epoch))
 
     def step(self) -> int:
-        index = next(self.batches).to(self.device)
-        training_step(
-            self.model,
-            self.optimizer,
-            self.data,
-            self.images[index],
-            self.labels[index],
-            self.memory_format,
-            self.autocast,
-        )
-        return len(index)
+        index = next(self.batches).to(self.engine.setup.device)
+        self.engine.step(index)
+        return index.numel()
 
 
 class NaiveEngine:
@@ -146,36 +118,6 @@ class NaiveEngine:
         loss.backward()
         self.optimizer.step()
         return len(images)
-
-
-class FusedEngine:
-    """lib.fused's step: seeds 0..N-1 of the arm as one N-wide model."""
-
-    name = "fused"
-
-    def __init__(self, config: RunConfig, data, device: torch.device, seeds: int):
-        from lib.fused import CompiledStep, fuse
-
-        self.configs = [config.replace(seed=s) for s in range(seeds)]
-        self.seeds_at_once = seeds
-        _set_up(self, config, data)
-        model = fuse([initial_model(c) for c in self.configs], config)
-        model = model.to(device, memory_format=self.memory_format)
-        optimizer = adam(model, config)
-        self.engine = CompiledStep(model, optimizer, enabled=device.type == "cuda")
-        self.batches = zip(*(_epochs(c) for c in self.configs), strict=True)
-
-    @property
-    def compiled(self) -> bool:
-        return self.engine.enabled
-
-    def step(self) -> int:
-        from lib.fused import fused_batch
-
-        index = torch.stack(next(self.batches), dim=1).to(self.device)
-        x, labels = fused_batch(self.data, self.images, self.labels, index, self.memory_format)
-        self.engine.step(x, labels, self.autocast)
-        return index.numel()
 
 
 def _synchronize(device: torch.device) -> None:
@@ -264,11 +206,12 @@ def run_bench(
             arm, profile, 0, device=str(torch_device), batch_size=BATCH_SIZE, **(overrides or {})
         )
         engines = [
-            LibEngine(config, data, torch_device),
+            Timed("lib", SingleEngine(config, data)),
             NaiveEngine(config, data, torch_device, root),
         ]
         if fused_seeds:
-            engines.append(FusedEngine(config, data, torch_device, fused_seeds))
+            seeds = [config.replace(seed=s) for s in range(fused_seeds)]
+            engines.append(Timed("fused", FusedEngine(seeds, data)))
         measured = {engine.name: [] for engine in engines}
         for repetition in range(repetitions):
             order = engines if repetition % 2 == 0 else engines[::-1]

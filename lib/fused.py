@@ -26,28 +26,17 @@ floating-point order; ``tests/test_fused.py`` checks this in fp32.
 from __future__ import annotations
 
 import copy
-import sys
-import time
 import warnings
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm import tqdm
 
 from lib import data as data_module
-from lib import records
 from lib.config import RunConfig
+from lib.loop import run_epochs
 from lib.models import BasicBlock, InceptionStem, ResNet34, ZeroPadShortcut, build_model
-from lib.train import (
-    EVAL_BATCH,
-    NonFiniteLoss,
-    adam,
-    initial_model,
-    lr_factor,
-    set_up,
-    training_batches,
-)
+from lib.train import Engine, initial_model, set_up, training_batches
 
 # Fields that may differ between the configs of one fused batch (everything else must match).
 PER_MODEL_FIELDS = ("seed",)
@@ -227,30 +216,6 @@ def fused_step(model, optimizer, x, labels, autocast) -> torch.Tensor:
     return losses.detach()
 
 
-@torch.no_grad()
-def evaluate_fused(model, data, n: int, autocast, memory_format) -> list[tuple[float, float]]:
-    """Per model: (mean cross-entropy, accuracy in %) on the full test set."""
-    model.eval()
-    loss_sums, correct = [0.0] * n, torch.zeros(n, dtype=torch.long, device=data.test_labels.device)
-    for images, labels in zip(
-        data.test_images.split(EVAL_BATCH), data.test_labels.split(EVAL_BATCH), strict=True
-    ):
-        x = data.normalise(images).expand(-1, n, -1, -1).contiguous(memory_format=memory_format)
-        with autocast():
-            logits = model(x)  # [N, b, K]
-        sums = F.cross_entropy(
-            logits.float().flatten(0, 1), labels.repeat(n), reduction="none"
-        ).view(n, -1)
-        loss_sums = [total + s for total, s in zip(loss_sums, sums.sum(1).tolist(), strict=True)]
-        correct += (logits.argmax(2) == labels).sum(1)
-    model.train()
-    count = len(data.test_labels)
-    return [
-        (loss / count, 100.0 * hits / count)
-        for loss, hits in zip(loss_sums, correct.tolist(), strict=True)
-    ]
-
-
 def check_configs(configs: list[RunConfig]) -> None:
     if not configs:
         raise ValueError("train_fused needs at least one config")
@@ -293,6 +258,29 @@ class CompiledStep:
         return losses
 
 
+class FusedEngine(Engine):
+    """N seeds of one arm as one N-wide model (see the module's docstring)."""
+
+    name = "fused"
+
+    def __init__(self, configs: list[RunConfig], data=None, compile: bool | None = None):
+        check_configs(configs)
+        setup = set_up(configs[0], data)
+        super().__init__(configs, fuse([initial_model(c) for c in configs], configs[0]), setup)
+        enabled = setup.device.type == "cuda" if compile is None else compile
+        self.compiled = CompiledStep(self.model, self.optimizer, enabled)
+
+    def batches(self, epoch: int) -> list[torch.Tensor]:
+        """[B, N] index tensors: column n is model n's own batch (its seed's data order)."""
+        per_model = (training_batches(c, epoch) for c in self.configs)
+        return [torch.stack(batch, dim=1) for batch in zip(*per_model, strict=True)]
+
+    def step(self, index: torch.Tensor) -> torch.Tensor:
+        s = self.setup
+        x, labels = fused_batch(s.data, s.train_images, s.train_labels, index, s.memory_format)
+        return self.compiled.step(x, labels, s.autocast)
+
+
 def train_fused(
     configs: list[RunConfig],
     data: data_module.FashionMNIST | None = None,
@@ -302,100 +290,11 @@ def train_fused(
 ) -> list[dict]:
     """Train N configs that differ only in seed as one N-wide model; one record per seed.
 
-    Records are those of ``lib.train.train`` (``engine`` ``fused``): per-epoch metrics on
-    the full test set, per-iteration losses, status ``complete`` or ``failed``. A model
-    whose loss becomes non-finite fails at the end of that epoch, exactly as in
-    ``lib.train``, while the others train on (their gradients are independent).
-    ``images_per_s`` is per seed; the engine's throughput is N times it. ``compile``:
-    torch.compile the training forward (default: on CUDA only; on failure: eager).
+    Records are those of ``lib.train.train`` (``engine`` ``fused``, ``seeds_at_once`` N):
+    per-epoch metrics on the full test set, per-iteration losses, status ``complete`` or
+    ``failed``. A model whose loss becomes non-finite fails at the end of that epoch while
+    the others train on (their gradients are independent). ``images_per_s`` is per seed;
+    the engine's throughput is N times it. ``compile``: torch.compile the training forward
+    (default: on CUDA only; on failure: eager).
     """
-    check_configs(configs)
-    base, n = configs[0], len(configs)
-    device, precision, memory_format, autocast, data, train_images, train_labels = set_up(
-        base, data
-    )
-
-    model = fuse([initial_model(c) for c in configs], base)
-    model = model.to(device, memory_format=memory_format)
-    optimizer = adam(model, base)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: lr_factor(base, e))
-    engine = CompiledStep(model, optimizer, device.type == "cuda" if compile is None else compile)
-
-    runs = [records.new_record(c, device, precision, engine="fused", data=data) for c in configs]
-    epochs = [[] for _ in configs]
-    iteration_losses = [[] for _ in configs]
-    alive = [True] * n
-    seconds, images = [0.0] * n, [0] * n
-    seeds = ",".join(str(c.seed) for c in configs)
-    started = time.perf_counter()
-    for epoch in range(base.epochs):
-        lr = optimizer.param_groups[0]["lr"]
-        batches = list(zip(*(training_batches(c, epoch) for c in configs), strict=True))
-        bar = tqdm(
-            batches,
-            desc=f"{base.arm} seeds {seeds} epoch {epoch + 1}/{base.epochs}",
-            disable=not progress,
-            leave=False,
-            file=sys.__stderr__,
-        )
-        t0 = time.perf_counter()
-        losses, seen = [], 0
-        for batch in bar:
-            index = torch.stack(batch, dim=1).to(device)  # [B, N]
-            x, labels = fused_batch(data, train_images, train_labels, index, memory_format)
-            losses.append(engine.step(x, labels, autocast))
-            seen += len(index)
-        epoch_losses = torch.stack(losses).float().cpu()  # [iterations, N]
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        elapsed = time.perf_counter() - t0
-        bar.close()
-        for m in range(n):
-            if not alive[m]:
-                continue
-            seconds[m] += elapsed
-            images[m] += seen
-            bad = (~torch.isfinite(epoch_losses[:, m])).nonzero()
-            iteration_losses[m] += epoch_losses[:, m].tolist()
-            if len(bad):
-                at = len(iteration_losses[m]) - len(epoch_losses) + int(bad[0])
-                error = NonFiniteLoss(
-                    f"non-finite training loss at iteration {at} (epoch {epoch + 1})"
-                )
-                runs[m].update(status="failed", reason=str(error))
-                alive[m] = False
-        if not any(alive):
-            break
-        scheduler.step()
-        results = evaluate_fused(model, data, n, autocast, memory_format)
-        for m, (test_loss, test_accuracy) in enumerate(results):
-            if not alive[m]:
-                continue
-            epochs[m].append(
-                {
-                    "epoch": epoch + 1,
-                    "lr": lr,
-                    "train_loss": float(epoch_losses[:, m].mean()),
-                    "test_loss": test_loss,
-                    "test_accuracy": test_accuracy,
-                    "elapsed_s": time.perf_counter() - started,
-                }
-            )
-            if progress:
-                tqdm.write(
-                    f"{base.arm} seed {configs[m].seed} epoch {epoch + 1}/{base.epochs}: "
-                    f"train loss {epochs[m][-1]['train_loss']:.4f}, "
-                    f"test acc {test_accuracy:.2f} % (fused x{n})",
-                    file=sys.__stderr__,
-                )
-    wall = time.perf_counter() - started
-    for m, record in enumerate(runs):
-        records.finish_record(
-            record,
-            epochs=epochs[m],
-            iteration_losses=iteration_losses[m],
-            wall_time_s=wall,
-            images_per_s=images[m] / seconds[m] if seconds[m] else 0.0,
-        )
-        record["seeds_at_once"] = n
-    return runs
+    return run_epochs(FusedEngine(configs, data, compile), progress)

@@ -1,37 +1,30 @@
-"""The training loop: Adam + cross-entropy on device-resident Fashion-MNIST.
+"""Training one model: Adam + cross-entropy on device-resident Fashion-MNIST.
 
 One ``RunConfig`` in, one run record (a plain dict, see ``lib.records``) out. Batches
 are sliced from uint8 tensors that already live on the training device, so there is no
 per-sample DataLoader; bf16 autocast and channels_last are used where the hardware
-supports them, fp32 when exactness matters (tests).
+supports them, fp32 when exactness matters (tests). The epoch loop itself is
+``lib.loop.run_epochs``, shared with the fused engine (``lib.fused``): this module gives it
+the ``Engine`` of one model.
 """
 
 from __future__ import annotations
 
 import math
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
-from lib import checkpoint as checkpoints
 from lib import data as data_module
-from lib.budget import EPOCH_MARGIN, Budget, Paused
+from lib.budget import Budget
 from lib.config import RunConfig
+from lib.loop import run_epochs
 from lib.models import build_model
 
 EVAL_BATCH = 1000  # images per forward pass at evaluation (memory only, no effect on results)
-# Steps timed at the start of an epoch to project its length when no epoch has been timed yet
-PROBE_STEPS = 5
-
-
-class NonFiniteLoss(RuntimeError):
-    """The training loss became NaN or infinite: the run stops as failed."""
 
 
 def resolve_device(name: str) -> torch.device:
@@ -157,21 +150,93 @@ def training_step(model, optimizer, data, images, labels, memory_format, autocas
 
 
 @torch.no_grad()
-def evaluate(model, data, autocast, memory_format) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy in %) on the full test set."""
+def evaluate(model, data, autocast, memory_format, models: int = 1) -> list[tuple[float, float]]:
+    """Per model: (mean cross-entropy, accuracy in %) on the full test set.
+
+    ``models`` > 1: the fused N-wide model (``lib.fused``), which reads model n's images
+    from input channel n and returns logits [N, batch, classes]."""
     model.eval()
-    loss_sum, correct = 0.0, 0
+    device = data.test_labels.device
+    loss_sums, correct = [0.0] * models, torch.zeros(models, dtype=torch.long, device=device)
     for images, labels in zip(
         data.test_images.split(EVAL_BATCH), data.test_labels.split(EVAL_BATCH), strict=True
     ):
-        x = data.normalise(images).contiguous(memory_format=memory_format)
+        x = (
+            data.normalise(images)
+            .expand(-1, models, -1, -1)
+            .contiguous(memory_format=memory_format)
+        )
         with autocast():
-            logits = model(x)
-        loss_sum += F.cross_entropy(logits.float(), labels, reduction="sum").item()
-        correct += (logits.argmax(1) == labels).sum().item()
+            logits = model(x).view(models, len(labels), -1)
+        for m in range(models):
+            loss_sums[m] += F.cross_entropy(logits[m].float(), labels, reduction="sum").item()
+        correct += (logits.argmax(2) == labels).sum(1)
     model.train()
     n = len(data.test_labels)
-    return loss_sum / n, 100.0 * correct / n
+    return [
+        (loss / n, 100.0 * hits / n) for loss, hits in zip(loss_sums, correct.tolist(), strict=True)
+    ]
+
+
+class Engine:
+    """What the epoch loop (``lib.loop``) trains: N models of configs that differ only in
+    seed, with one optimizer and LR schedule. Subclasses say how a batch and an
+    evaluation run: ``SingleEngine`` (N = 1) and ``lib.fused.FusedEngine``."""
+
+    name = ""  # the record's ``engine``
+
+    def __init__(self, configs: list[RunConfig], model: torch.nn.Module, setup: Setup):
+        self.configs, self.setup = configs, setup
+        self.model = model.to(setup.device, memory_format=setup.memory_format)
+        self.optimizer = adam(self.model, configs[0])
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda e: lr_factor(configs[0], e)
+        )
+
+    def batches(self, epoch: int) -> list[torch.Tensor]:
+        """Index tensors of the epoch's steps (the device moves them)."""
+        raise NotImplementedError
+
+    def step(self, index: torch.Tensor) -> torch.Tensor:
+        """One Adam step; the N models' detached losses (no host synchronisation)."""
+        raise NotImplementedError
+
+    def evaluate(self) -> list[tuple[float, float]]:
+        s = self.setup
+        return evaluate(self.model, s.data, s.autocast, s.memory_format, len(self.configs))
+
+    def state_dict(self) -> dict:
+        """What a checkpoint must hold to go on (besides the loop's progress and RNG)."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+
+
+class SingleEngine(Engine):
+    """One model of one config."""
+
+    name = "single"
+
+    def __init__(self, config: RunConfig, data: data_module.FashionMNIST | None = None):
+        super().__init__([config], initial_model(config), set_up(config, data))
+
+    def batches(self, epoch: int) -> list[torch.Tensor]:
+        return training_batches(self.configs[0], epoch)
+
+    def step(self, index: torch.Tensor) -> torch.Tensor:
+        s = self.setup
+        images, labels = s.train_images[index], s.train_labels[index]
+        loss = training_step(
+            self.model, self.optimizer, s.data, images, labels, s.memory_format, s.autocast
+        )
+        return loss.view(1)
 
 
 def train(
@@ -187,133 +252,8 @@ def train(
     ``data`` may be preloaded on any device (it is moved to the training device);
     ``on_epoch`` is called with each epoch's metrics (notebooks use it to plot live);
     ``checkpoint``: a file saved after every epoch and resumed from when it continues this
-    config; ``budget``: raise ``Paused`` instead of starting an epoch that would end after
-    it (the checkpoint keeps the run).
+    config; ``budget``: raise ``lib.budget.Paused`` instead of starting an epoch that would
+    end after it (the checkpoint keeps the run).
     """
-    from lib import records
-
-    device, precision, memory_format, autocast, data, train_images, train_labels = set_up(
-        config, data
-    )
-
-    model = initial_model(config).to(device, memory_format=memory_format)
-    optimizer = adam(model, config)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: lr_factor(config, e))
-    # Everything a resumed run needs besides the tensors; elapsed and CPU seconds add up
-    # over the segments of a run that was stopped and resumed.
-    state = {
-        "epochs": [],
-        "iteration_losses": [],
-        "train_seconds": 0.0,
-        "images_seen": 0,
-        "elapsed_s": 0.0,
-        "cpu_s": 0.0,
-        "epoch_seconds": [],
-        "resumed_after_epochs": [],
-    }
-    saved = checkpoints.load(checkpoint, config)
-    if saved:
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
-        checkpoints.restore_rng_states(saved["rng"])
-        state = saved["progress"]
-        state["resumed_after_epochs"].append(len(state["epochs"]))
-        _log(f"{config.arm} seed {config.seed}: resumed after epoch {len(state['epochs'])}")
-
-    record = records.new_record(config, device, precision, engine="single", data=data)
-    started, cpu_started = time.perf_counter() - state["elapsed_s"], time.process_time()
-    try:
-        for epoch in range(len(state["epochs"]), config.epochs):
-            epoch_started = time.perf_counter()
-            estimate = state["epoch_seconds"][-1] if state["epoch_seconds"] else None
-            if budget and not budget.allows(estimate or 0.0):
-                raise Paused(epoch, config.epochs)
-            lr = optimizer.param_groups[0]["lr"]
-            batches = training_batches(config, epoch)
-            bar = tqdm(
-                batches,
-                desc=f"{config.arm} seed {config.seed} epoch {epoch + 1}/{config.epochs}",
-                disable=not progress,
-                leave=False,
-                file=sys.__stderr__,  # the terminal, also from a papermill kernel
-            )
-            losses = []
-            for step, index in enumerate(bar):
-                if budget and estimate is None and step == PROBE_STEPS:
-                    spent = time.perf_counter() - epoch_started
-                    projected = spent / step * len(batches) * EPOCH_MARGIN
-                    if not budget.allows(projected - spent):
-                        bar.close()
-                        raise Paused(epoch, config.epochs)
-                index = index.to(device)
-                images, labels = train_images[index], train_labels[index]
-                losses.append(
-                    training_step(model, optimizer, data, images, labels, memory_format, autocast)
-                )
-                state["images_seen"] += len(index)
-            epoch_losses = torch.stack(losses).float().cpu()
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            state["train_seconds"] += time.perf_counter() - epoch_started
-            bad = (~torch.isfinite(epoch_losses)).nonzero()
-            state["iteration_losses"] += epoch_losses.tolist()
-            if len(bad):
-                at = len(state["iteration_losses"]) - len(epoch_losses) + int(bad[0])
-                raise NonFiniteLoss(
-                    f"non-finite training loss at iteration {at} (epoch {epoch + 1})"
-                )
-            scheduler.step()
-            test_loss, test_accuracy = evaluate(model, data, autocast, memory_format)
-            metrics = {
-                "epoch": epoch + 1,
-                "lr": lr,
-                "train_loss": float(epoch_losses.mean()),
-                "test_loss": test_loss,
-                "test_accuracy": test_accuracy,
-                "elapsed_s": time.perf_counter() - started,
-            }
-            state["epochs"].append(metrics)
-            bar.close()
-            _log(
-                f"{config.arm} seed {config.seed} epoch {epoch + 1}/{config.epochs}: "
-                f"train loss {metrics['train_loss']:.4f}, test acc {test_accuracy:.2f} %"
-            )
-            state["epoch_seconds"].append(time.perf_counter() - epoch_started)
-            if checkpoint and epoch + 1 < config.epochs:
-                state["elapsed_s"] = time.perf_counter() - started
-                state["cpu_s"] += time.process_time() - cpu_started
-                cpu_started = time.process_time()
-                checkpoints.save(
-                    checkpoint,
-                    config,
-                    {
-                        "model": model.state_dict(),
-                        "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(),
-                        "progress": state,
-                    },
-                )
-            if on_epoch:
-                on_epoch(metrics)
-    except NonFiniteLoss as error:
-        record.update(status="failed", reason=str(error))
-    record.update(
-        resumed_after_epochs=state["resumed_after_epochs"],
-        cpu_time_s=state["cpu_s"] + time.process_time() - cpu_started,
-    )
-    records.finish_record(
-        record,
-        epochs=state["epochs"],
-        iteration_losses=state["iteration_losses"],
-        wall_time_s=time.perf_counter() - started,
-        images_per_s=state["images_seen"] / state["train_seconds"]
-        if state["train_seconds"]
-        else 0.0,
-    )
-    return record
-
-
-def _log(line: str) -> None:
-    """One line per epoch on the terminal (also from a papermill kernel) and in run logs."""
-    tqdm.write(line, file=sys.__stderr__)
+    engine = SingleEngine(config, data)
+    return run_epochs(engine, progress, on_epoch, checkpoint, budget)[0]

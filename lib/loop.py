@@ -1,0 +1,173 @@
+"""The one epoch loop: any engine (one model, or N seeds fused), one record per model.
+
+Per epoch: the engine's batches and steps under a progress bar, the non-finite-loss check
+(a model whose loss is NaN or infinite fails at the end of that epoch; the others train
+on), the LR schedule, the evaluation on the full test set, the metrics; after every epoch
+a checkpoint (single runs) and, before every epoch, the time budget's question whether
+it can end in time. The records are written by ``lib.records``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from lib import checkpoint as checkpoints
+from lib import records
+from lib.budget import EPOCH_MARGIN, Budget, Paused
+
+# Steps timed at the start of an epoch to project its length when no epoch has been timed yet
+PROBE_STEPS = 5
+
+
+def new_progress() -> dict:
+    """Everything a resumed run needs besides the tensors; elapsed and CPU seconds add up
+    over the segments of a run that was stopped and resumed."""
+    return {
+        "epochs": [],
+        "iteration_losses": [],
+        "train_seconds": 0.0,
+        "images_seen": 0,
+        "elapsed_s": 0.0,
+        "cpu_s": 0.0,
+        "epoch_seconds": [],
+        "resumed_after_epochs": [],
+    }
+
+
+def run_epochs(
+    engine,
+    progress: bool = True,
+    on_epoch: Callable[[dict], None] | None = None,
+    checkpoint: Path | None = None,
+    budget: Budget | None = None,
+) -> list[dict]:
+    """Train ``engine`` (a ``lib.train.Engine``) to its configs' epoch count; one record
+    per model (status ``complete`` or ``failed``).
+
+    ``on_epoch``: called with each model's metrics after each epoch; ``checkpoint`` (one
+    model only): saved after every epoch, resumed from when it continues the config;
+    ``budget``: raise ``Paused`` rather than start an epoch that would end after it.
+    """
+    configs, setup = engine.configs, engine.setup
+    base, n = configs[0], len(configs)
+    if checkpoint and n > 1:
+        raise ValueError("checkpoints are kept for single runs only")
+    runs = [
+        records.new_record(c, setup.device, setup.precision, engine.name, setup.data)
+        for c in configs
+    ]
+    states = [new_progress() for _ in configs]
+    saved = checkpoints.load(checkpoint, base)
+    if saved:
+        engine.load_state_dict(saved)
+        checkpoints.restore_rng_states(saved["rng"])
+        states = [saved["progress"]]
+        states[0]["resumed_after_epochs"].append(len(states[0]["epochs"]))
+        _log(f"{base.arm} seed {base.seed}: resumed after epoch {len(states[0]['epochs'])}")
+    alive = [True] * n
+    timing = states[0]  # one clock for all models: they train in the same steps
+    started, cpu_started = time.perf_counter() - timing["elapsed_s"], time.process_time()
+    for epoch in range(len(timing["epochs"]), base.epochs):
+        epoch_started = time.perf_counter()
+        estimate = timing["epoch_seconds"][-1] if timing["epoch_seconds"] else None
+        if budget and not budget.allows(estimate or 0.0):
+            raise Paused(epoch, base.epochs)
+        lr = engine.optimizer.param_groups[0]["lr"]
+        batches = engine.batches(epoch)
+        seeds = ",".join(str(c.seed) for c in configs)
+        bar = tqdm(
+            batches,
+            desc=f"{base.arm} seed {seeds} epoch {epoch + 1}/{base.epochs}",
+            disable=not progress,
+            leave=False,
+            file=sys.__stderr__,  # the terminal, also from a papermill kernel
+        )
+        losses, images = [], 0
+        for step, index in enumerate(bar):
+            if budget and estimate is None and step == PROBE_STEPS:
+                spent = time.perf_counter() - epoch_started
+                if not budget.allows(spent / step * len(batches) * EPOCH_MARGIN - spent):
+                    bar.close()
+                    raise Paused(epoch, base.epochs)
+            losses.append(engine.step(index.to(setup.device)))
+            images += len(index)
+        epoch_losses = torch.stack(losses).float().cpu()  # [steps, N]
+        if setup.device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - epoch_started
+        bar.close()
+        for m, state in enumerate(states):
+            if alive[m]:
+                alive[m] = _add_losses(state, runs[m], epoch_losses[:, m], epoch, seconds, images)
+        if not any(alive):
+            break
+        engine.scheduler.step()
+        finished = []
+        for m, (test_loss, test_accuracy) in enumerate(engine.evaluate()):
+            if not alive[m]:
+                continue
+            metrics = {
+                "epoch": epoch + 1,
+                "lr": lr,
+                "train_loss": float(epoch_losses[:, m].mean()),
+                "test_loss": test_loss,
+                "test_accuracy": test_accuracy,
+                "elapsed_s": time.perf_counter() - started,
+            }
+            states[m]["epochs"].append(metrics)
+            _log(
+                f"{base.arm} seed {configs[m].seed} epoch {epoch + 1}/{base.epochs}: "
+                f"train loss {metrics['train_loss']:.4f}, test acc {test_accuracy:.2f} %"
+                + (f" (fused x{n})" if n > 1 else "")
+            )
+            finished.append(metrics)
+        timing["epoch_seconds"].append(time.perf_counter() - epoch_started)
+        if checkpoint and epoch + 1 < base.epochs:
+            timing["elapsed_s"] = time.perf_counter() - started
+            timing["cpu_s"] += time.process_time() - cpu_started
+            cpu_started = time.process_time()
+            checkpoints.save(checkpoint, base, {**engine.state_dict(), "progress": timing})
+        for metrics in finished:  # after the checkpoint: a callback that raises loses nothing
+            if on_epoch:
+                on_epoch(metrics)
+    cpu_s = timing["cpu_s"] + time.process_time() - cpu_started
+    for record, state in zip(runs, states, strict=True):
+        record.update(resumed_after_epochs=state["resumed_after_epochs"], cpu_time_s=cpu_s)
+        if n > 1:
+            record["seeds_at_once"] = n
+        records.finish_record(
+            record,
+            epochs=state["epochs"],
+            iteration_losses=state["iteration_losses"],
+            wall_time_s=time.perf_counter() - started,
+            images_per_s=state["images_seen"] / state["train_seconds"]
+            if state["train_seconds"]
+            else 0.0,
+        )
+    return runs
+
+
+def _add_losses(state, record, losses, epoch: int, seconds: float, images: int) -> bool:
+    """Add one model's epoch (iteration losses, time, images); False, and the record
+    failed, when a loss is not finite."""
+    state["train_seconds"] += seconds
+    state["images_seen"] += images
+    state["iteration_losses"] += losses.tolist()
+    bad = (~torch.isfinite(losses)).nonzero()
+    if len(bad):
+        at = len(state["iteration_losses"]) - len(losses) + int(bad[0])
+        reason = f"non-finite training loss at iteration {at} (epoch {epoch + 1})"
+        record.update(status="failed", reason=reason)
+        return False
+    return True
+
+
+def _log(line: str) -> None:
+    """One line per epoch on the terminal (also from a papermill kernel) and in run logs."""
+    tqdm.write(line, file=sys.__stderr__)

@@ -139,7 +139,6 @@ class Results:
         return {
             "planned": len(planned),
             "done": len(done & planned),
-            "extra": len(done - planned),
             "failed": int(counts.get("failed", 0)),
             "stale": int(counts.get("stale", 0)),
             "malformed": int(counts.get("malformed", 0)),

@@ -7,7 +7,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROFILE ?=
 JOBS ?= 1
-ABLATIONS ?=
+# ABLATIONS: the old name of ARMS, still understood
+ARMS ?= $(ABLATIONS)
 SEEDS ?=
 
 .PHONY: setup data test lint book serve runs campaign campaign-status campaign-commit bench info clean
@@ -37,7 +38,7 @@ test: setup data lint
 
 runs: setup data
 	$(PY) -m lib runs --profile $(or $(PROFILE),smoke) --jobs $(JOBS) \
-		$(if $(ABLATIONS),--ablations $(ABLATIONS)) $(if $(SEEDS),--seeds $(SEEDS))
+		$(if $(ARMS),--arms $(ARMS)) $(if $(SEEDS),--seeds $(SEEDS))
 
 # The paper campaign in chunks: each `make campaign` checks HEAD out into .campaign/worktree
 # and runs the plan's next runs there in the background for BUDGET (no epoch starts that

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -22,16 +23,22 @@ def _positive(text: str) -> int:
     return value
 
 
+# The RunConfig fields a command line may override on top of (arm, profile, seed).
+OVERRIDES = {
+    "epochs": {"type": _positive, "help": "override the profile's epochs"},
+    "lr": {"type": float, "help": "override the base learning rate (1e-3)"},
+    "device": {"help": "auto (default), cpu, cuda or cuda:N"},
+    "precision": {"choices": ["bf16", "fp32"], "help": "default bf16"},
+}
+
+
 def _add_overrides(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--epochs", type=_positive, help="override the profile's epochs")
-    parser.add_argument("--lr", type=float, help="override the base learning rate (1e-3)")
-    parser.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
-    parser.add_argument("--precision", choices=["bf16", "fp32"], help="default bf16")
+    for name, options in OVERRIDES.items():
+        parser.add_argument(f"--{name}", **options)
 
 
 def _overrides(args) -> dict:
-    names = ("epochs", "lr", "device", "precision")
-    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    return {n: getattr(args, n) for n in OVERRIDES if getattr(args, n) is not None}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,12 +46,19 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train one (arm, seed) and write its record")
-    train.add_argument(
-        "--ablation",
-        required=True,
+    what = train.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--arm",
+        "--ablation",  # the old spelling, kept as an alias
+        dest="arm",
         choices=list(ARMS),
         metavar="ARM",
         help=f"one of: {', '.join(ARMS)}",
+    )
+    what.add_argument(
+        "--config-file",
+        type=Path,
+        help="JSON list of RunConfig dicts (what the runner passes): train exactly these",
     )
     which = train.add_mutually_exclusive_group()
     which.add_argument("--seed", type=int, default=0)
@@ -86,7 +100,13 @@ def main(argv: list[str] | None = None) -> int:
 
     runs = sub.add_parser("runs", help="run a grid of (arm, seed): resumable, parallel")
     runs.add_argument("--profile", default="smoke", choices=list(PROFILES))
-    runs.add_argument("--ablations", type=_csv(str), help="comma-separated arms (default all)")
+    runs.add_argument(
+        "--arms",
+        "--ablations",  # the old spelling, kept as an alias
+        dest="arms",
+        type=_csv(str),
+        help="comma-separated arms (default all)",
+    )
     runs.add_argument("--seeds", type=_csv(int), help="comma-separated seeds (default profile's)")
     runs.add_argument("--jobs", type=_positive, default=1, help="runs at once")
     runs.add_argument("--force", action="store_true", help="rerun complete runs too")
@@ -177,12 +197,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train(args) -> int:
     from lib.ablations import run_config
-    from lib.runner import child_out_dir, run_notebook
+    from lib.config import RunConfig
+    from lib.execute import child_out_dir, run_notebook
     from lib.train import resolve_device
 
-    overrides = _overrides(args)
-    seeds = args.seeds or [args.seed]
-    configs = [run_config(args.ablation, args.profile, seed, **overrides) for seed in seeds]
+    if args.config_file:
+        configs = [RunConfig.from_dict(d) for d in json.loads(args.config_file.read_text())]
+    else:
+        overrides = _overrides(args)
+        seeds = args.seeds or [args.seed]
+        configs = [run_config(args.arm, args.profile, seed, **overrides) for seed in seeds]
     resolve_device(configs[0].device)  # fail before any compute
     if args.engine == "fused" and args.executor != "direct":
         raise ValueError("--engine fused runs without notebooks: use --executor direct")
@@ -198,9 +222,7 @@ def _train(args) -> int:
         return child_out_dir(args.out, config.seed, len(configs))
 
     if args.executor == "papermill":
-        codes = [
-            run_notebook(c, overrides, out_dir(c), quiet=args.quiet, **resume) for c in configs
-        ]
+        codes = [run_notebook(c, out_dir(c), quiet=args.quiet, **resume) for c in configs]
         return max(codes)
     if args.engine == "fused":
         from lib.fused import train_fused
@@ -240,7 +262,7 @@ def _runs(args, parser) -> int:
     from lib.runner import cpu_seconds_of_children, plan, run_batch, summarise
     from lib.train import resolve_device
 
-    for arm in args.ablations or []:
+    for arm in args.arms or []:
         if arm not in ARMS:
             parser.error(f"unknown arm {arm!r}; known arms: {', '.join(ARMS)}")
     overrides = _overrides(args)
@@ -248,7 +270,7 @@ def _runs(args, parser) -> int:
         resolve_device(overrides["device"])
     outcomes = run_batch(
         args.profile,
-        args.ablations,
+        args.arms,
         args.seeds,
         jobs=args.jobs,
         force=args.force,
@@ -263,7 +285,7 @@ def _runs(args, parser) -> int:
     )
     print(summarise(outcomes))
     if args.budget:
-        configs = plan(args.profile, args.ablations, args.seeds, args.order, **overrides)
+        configs = plan(args.profile, args.arms, args.seeds, args.order, **overrides)
         print(chunk_summary(configs, outcomes, args.results, cpu_seconds_of_children()))
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 

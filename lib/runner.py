@@ -1,10 +1,11 @@
 """The campaign: expand (arm x seed) grids and execute each run, resumably.
 
-Every run executes in a child process (papermill executing ``lib/run.ipynb``, or the
-same code without Jupyter) inside a scratch folder; the parent then writes the record
-and the executed notebook into ``results/<profile>/<arm>/seed-<k>/``. So a crashed or
-killed run never leaves a partial record, the batch carries on, and the same task runs
-unchanged on a Dask worker on another machine: its files travel back as return values.
+Every run executes in a child process (``lib.execute``: papermill executing
+``lib/run.ipynb``, or the same code without Jupyter) inside a scratch folder; the parent
+then writes the record and the executed notebook into
+``results/<profile>/<arm>/seed-<k>/``. So a crashed or killed run never leaves a partial
+record, the batch carries on, and the same task runs unchanged on a Dask worker on
+another machine: its files travel back as return values.
 """
 
 from __future__ import annotations
@@ -15,137 +16,19 @@ import fcntl
 import functools
 import os
 import resource
-import signal
-import subprocess
-import sys
-import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from lib import checkpoint, records
 from lib.ablations import ARMS, get_profile, run_config
-from lib.budget import PAUSED_EXIT, Budget
+from lib.budget import Budget
 from lib.config import RunConfig
+from lib.execute import Outcome, Task, execute, jupyter_available
 
 NOTEBOOK = Path(__file__).resolve().parent / "run.ipynb"
 REPO = records.REPO
-
-
-def jupyter_available() -> bool:
-    try:
-        import ipykernel  # noqa: F401
-        import papermill  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@dataclass
-class Task:
-    configs: list[RunConfig]  # one run, or several seeds of one arm for the fused engine
-    overrides: dict  # what differs from run_config(arm, profile, seed): epochs, lr, device ...
-    executor: str  # papermill | direct
-    engine: str  # single | fused
-    quiet: bool
-    threads: int | None = None  # torch threads for this run (None = torch's default)
-    checkpoint: str | None = None  # epoch checkpoint of a single run (resumed when valid)
-    deadline: float | None = None  # time.time() of the budget's end: pause, don't start epochs
-
-
-@dataclass
-class Outcome:
-    config: RunConfig
-    status: str  # complete | failed | skipped | busy | paused (budget over, checkpoint kept)
-    reason: str = ""
-    record: dict | None = field(default=None, repr=False)
-    notebook: bytes | None = field(default=None, repr=False)
-    log: str = field(default="", repr=False)
-
-
-def child_command(task: Task, out_dir: Path) -> list[str]:
-    c = task.configs[0]
-    seeds = ",".join(str(config.seed) for config in task.configs)
-    args = f"--ablation {c.arm} --seeds {seeds} --profile {c.profile} --executor {task.executor}"
-    cmd = [sys.executable, "-m", "lib", "train", *args.split(), "--engine", task.engine]
-    for name, value in task.overrides.items():
-        cmd += [f"--{name}", str(value)]
-    if task.checkpoint:
-        cmd += ["--checkpoint", task.checkpoint]
-    if task.deadline:
-        cmd += ["--deadline", repr(task.deadline)]
-    return cmd + ["--out", str(out_dir)] + (["--quiet"] if task.quiet else [])
-
-
-def execute(task: Task) -> list[Outcome]:
-    """Run one task in a child process and bring back its records and notebook.
-
-    Runs wherever the executor puts it (a local thread, a Dask worker); needs only this
-    repository importable there and Fashion-MNIST findable.
-    """
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    if task.threads:
-        env["OMP_NUM_THREADS"] = str(task.threads)
-    outcomes = []
-    with tempfile.TemporaryDirectory(prefix="run-") as scratch:
-        out = Path(scratch)
-        log_path = out / "log.txt"
-        with open(log_path, "w") as log:
-            returncode = _run_child(child_command(task, out), env, log if task.quiet else None)
-        log_text = log_path.read_text()[-4000:]
-        for config in task.configs:
-            if returncode == PAUSED_EXIT:
-                outcomes.append(Outcome(config, "paused", "time budget over", log=log_text))
-                continue
-            folder = child_out_dir(out, config.seed, len(task.configs))
-            notebook = folder / "run.ipynb"
-            record = None
-            with contextlib.suppress(records.MalformedRecord, FileNotFoundError):
-                record = records.read_record(folder / "record.json")
-            if record is None:
-                if returncode < 0:
-                    reason = f"killed by signal {signal.Signals(-returncode).name}"
-                else:
-                    reason = f"exited with code {returncode} before writing a record"
-                tail = log_text.strip().splitlines()[-1:] if log_text.strip() else []
-                reason = ": ".join([reason, *tail])
-                record = records.failed_record(config, reason, task.executor)
-            elif returncode != 0 and record["status"] == "complete" and len(task.configs) == 1:
-                record.update(status="failed", reason=f"exit code {returncode} after training")
-            outcomes.append(
-                Outcome(
-                    config,
-                    record["status"],
-                    record.get("reason") or "",
-                    record,
-                    notebook.read_bytes() if notebook.exists() else None,
-                    log_text,
-                )
-            )
-    return outcomes
-
-
-def _run_child(cmd: list[str], env: dict, log) -> int:
-    """Run the child; with a ``log`` its output goes there and, line by line (one per
-    epoch), to the batch's terminal and log; without, straight to the terminal."""
-    if log is None:
-        return subprocess.run(cmd, cwd=REPO, env=env).returncode
-    proc = subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    for line in proc.stdout:
-        log.write(line)
-        log.flush()
-        tqdm.write(line.rstrip(), file=sys.stderr)
-    return proc.wait()
-
-
-def child_out_dir(out: Path, seed: int, runs: int) -> Path:
-    """Where ``python -m lib train --out OUT`` writes a seed's files: OUT, or OUT/seed-K."""
-    return Path(out) if runs == 1 else Path(out) / f"seed-{seed}"
 
 
 def run_dir(results_dir: Path, config: RunConfig) -> Path:
@@ -333,8 +216,8 @@ def run_batch(
                     locks.close()
                     free.append(slot)
                     continue
-                run_overrides = {**overrides, **({"device": slot} if slot else {})}
-                task = Task(mine, run_overrides, executor, engine, quiet, threads)
+                mine = [config.replace(device=slot) for config in mine] if slot else mine
+                task = Task(mine, executor, engine, quiet, threads)
                 if checkpointing:
                     task.checkpoint = str(checkpoint.path_for(run_dir(results_dir, mine[0])))
                 task.deadline = budget.deadline if budget else None
@@ -416,74 +299,3 @@ def summarise(outcomes: list[Outcome]) -> str:
         if o.status == "failed"
     ]
     return "\n".join(lines)
-
-
-def run_one(
-    config: RunConfig,
-    out_dir: Path,
-    executor: str,
-    progress: bool = True,
-    checkpoint: str | None = None,
-    deadline: float | None = None,
-) -> dict:
-    """Train one run and write its record into ``out_dir`` (the notebook's and CLI's body).
-
-    Raises ``lib.budget.Paused`` (no record written) when ``deadline`` stops it early."""
-    from lib.train import train
-
-    budget = Budget(deadline) if deadline else None
-    record = train(config, progress=progress, checkpoint=checkpoint, budget=budget)
-    record["executor"] = executor
-    records.write_record(record, Path(out_dir) / "record.json")
-    return record
-
-
-def run_notebook(
-    config: RunConfig,
-    overrides: dict,
-    out_dir: Path,
-    quiet: bool,
-    checkpoint: str | None = None,
-    deadline: float | None = None,
-) -> int:
-    """Execute ``lib/run.ipynb`` for one run with papermill; 0 when the run completed,
-    ``PAUSED_EXIT`` when the time budget paused it (no record: the checkpoint holds it).
-
-    The notebook writes the record itself; when it cannot (an exception, a dead kernel),
-    a failed record with the reason is written here. The failed notebook is kept.
-    """
-    import papermill
-
-    out_dir = Path(out_dir)
-    parameters = {
-        "arm": config.arm,
-        "seed": config.seed,
-        "profile": config.profile,
-        "out_dir": str(out_dir),
-        "progress": not quiet,
-        "checkpoint": checkpoint,
-        "deadline": deadline,
-        **overrides,
-    }
-    try:
-        papermill.execute_notebook(
-            str(NOTEBOOK),
-            str(out_dir / "run.ipynb"),
-            parameters=parameters,
-            progress_bar=False,
-            cwd=str(REPO),
-            kernel_name="python3",
-        )
-    except Exception as error:  # PapermillExecutionError, dead kernel, missing kernel ...
-        executed = isinstance(error, papermill.PapermillExecutionError)
-        if executed and error.ename == "Paused":
-            return PAUSED_EXIT
-        if not (out_dir / "record.json").exists():
-            reason = (
-                f"{error.ename}: {error.evalue}" if executed else f"{type(error).__name__}: {error}"
-            )
-            records.write_record(
-                records.failed_record(config, reason, "papermill"), out_dir / "record.json"
-            )
-        return 1
-    return 0 if records.read_record(out_dir / "record.json")["status"] == "complete" else 1

@@ -167,7 +167,7 @@ def test_load_ignores_a_missing_file_silently(tmp_path, capfd):
 
 def runs_argv(results, executor: str) -> list[str]:
     return [
-        sys.executable, "-m", "lib", "runs", "--profile", "smoke", "--ablations", "resnet34",
+        sys.executable, "-m", "lib", "runs", "--profile", "smoke", "--arms", "resnet34",
         "--seeds", "0", "--precision", "fp32", "--epochs", "3", "--executor", executor,
         "--results", str(results),
     ]  # fmt: skip

@@ -12,7 +12,7 @@ import torch
 
 from lib import __main__ as cli
 from lib import data as data_module
-from lib import runner, train
+from lib import execute, runner, train
 from lib.ablations import ARMS
 from lib.records import read_record
 
@@ -40,8 +40,8 @@ def no_compute(monkeypatch):
     for module, name in (
         (data_module, "load"),
         (train, "train"),
-        (runner, "run_one"),
-        (runner, "run_notebook"),
+        (execute, "run_one"),
+        (execute, "run_notebook"),
         (runner, "run_batch"),
     ):
         monkeypatch.setattr(module, name, forbidden)
@@ -67,12 +67,12 @@ def test_train_help_lists_the_arms(capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--ablation", "resnet50"], "invalid choice: 'resnet50'"),
-        (["--ablation", "resnet34", "--profile", "huge"], "invalid choice: 'huge'"),
-        (["--ablation", "resnet34", "--epochs", "0"], "must be a positive integer, got 0"),
-        (["--ablation", "resnet34", "--epochs", "-2"], "must be a positive integer, got -2"),
-        (["--ablation", "resnet34", "--precision", "fp16"], "invalid choice: 'fp16'"),
-        (["--seed", "0"], "--ablation"),
+        (["--arm", "resnet50"], "invalid choice: 'resnet50'"),
+        (["--arm", "resnet34", "--profile", "huge"], "invalid choice: 'huge'"),
+        (["--arm", "resnet34", "--epochs", "0"], "must be a positive integer, got 0"),
+        (["--arm", "resnet34", "--epochs", "-2"], "must be a positive integer, got -2"),
+        (["--arm", "resnet34", "--precision", "fp16"], "invalid choice: 'fp16'"),
+        (["--seed", "0"], "one of the arguments --arm/--ablation --config-file is required"),
     ],
 )
 def test_bad_train_arguments_exit_before_compute(args, message, no_compute, capsys):
@@ -84,14 +84,14 @@ def test_bad_train_arguments_exit_before_compute(args, message, no_compute, caps
 
 def test_unknown_arm_error_lists_the_known_arms(no_compute, capsys):
     with pytest.raises(SystemExit):
-        cli.main(["train", "--ablation", "resnet50"])
+        cli.main(["train", "--arm", "resnet50"])
     err = capsys.readouterr().err
     assert all(name in err for name in ARMS)
 
 
 def test_unavailable_cuda_exits_before_compute(no_compute, monkeypatch, capsys):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    code = cli.main(["train", "--ablation", "resnet34", "--device", "cuda"])
+    code = cli.main(["train", "--arm", "resnet34", "--device", "cuda"])
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "CUDA is not available" in err
@@ -99,7 +99,7 @@ def test_unavailable_cuda_exits_before_compute(no_compute, monkeypatch, capsys):
 
 def test_runs_rejects_unknown_arms_and_devices(no_compute, monkeypatch, capsys):
     with pytest.raises(SystemExit) as exit_:
-        cli.main(["runs", "--ablations", "resnet34,resnet50"])
+        cli.main(["runs", "--arms", "resnet34,resnet50"])
     assert exit_.value.code == 2 and "unknown arm 'resnet50'" in capsys.readouterr().err
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert cli.main(["runs", "--device", "cuda"]) == 2
@@ -109,7 +109,7 @@ def test_runs_rejects_unknown_arms_and_devices(no_compute, monkeypatch, capsys):
 def test_cuda_error_from_the_shell(tmp_path):
     result = python_m_lib(
         "train",
-        "--ablation",
+        "--arm",
         "resnet34",
         "--device",
         "cuda",
@@ -129,7 +129,7 @@ def test_train_writes_a_complete_record(tmp_path):
     out = tmp_path / "run"
     result = python_m_lib(
         "train",
-        "--ablation",
+        "--arm",
         "resnet34",
         "--seed",
         "0",
@@ -153,3 +153,17 @@ def test_train_writes_a_complete_record(tmp_path):
     assert config["precision"] == "fp32" and len(record["epochs"]) == 1
     assert 10.0 < record["final_test_accuracy"] <= 100.0
     assert [p.name for p in out.iterdir()] == ["record.json"]
+
+
+def test_old_spellings_of_arm_are_aliases(no_compute, capsys):
+    """--ablation / --ablations still work and mean --arm / --arms."""
+    parsed = {}
+    for argv in (["train", "--ablation", "resnet50"], ["train", "--arm", "resnet50"]):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        parsed[argv[1]] = capsys.readouterr().err.splitlines()[-1]
+    assert parsed["--ablation"] == parsed["--arm"]
+    for flag in ("--arms", "--ablations"):
+        with pytest.raises(SystemExit):
+            cli.main(["runs", flag, "resnet50"])
+        assert "unknown arm 'resnet50'" in capsys.readouterr().err

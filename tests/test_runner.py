@@ -60,7 +60,9 @@ def test_papermill_executes_one_notebook_per_run(papermill_batch):
         parameters = [
             c for c in notebook["cells"] if "injected-parameters" in c["metadata"].get("tags", [])
         ]
-        assert parameters and f"seed = {seed}" in "".join(parameters[0]["source"])
+        injected = "".join(parameters[0]["source"]) if parameters else ""
+        config = run_config("resnet34", "smoke", seed).to_dict()
+        assert f"config = {json.dumps(config)}" in injected  # the whole config, as JSON
         assert any(
             o.get("output_type") == "display_data"
             for c in notebook["cells"]
@@ -88,7 +90,7 @@ def test_changed_config_is_stale_and_never_mixed(tmp_path):
 def test_failed_run_is_recorded_and_batch_carries_on(tmp_path):
     cmd = lib_runs(
         tmp_path,
-        "--ablations resnet34,resnet34_selu --seeds 0 --lr inf --epochs 1 --executor papermill",
+        "--arms resnet34,resnet34_selu --seeds 0 --lr inf --epochs 1 --executor papermill",
     )
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0
@@ -102,7 +104,7 @@ def test_failed_run_is_recorded_and_batch_carries_on(tmp_path):
 
 
 def test_sigkill_leaves_no_complete_record_and_next_batch_completes(tmp_path):
-    cmd = lib_runs(tmp_path, "--ablations resnet34_inception --seeds 0 --executor direct")
+    cmd = lib_runs(tmp_path, "--arms resnet34_inception --seeds 0 --executor direct")
     proc = subprocess.Popen(
         cmd,
         cwd=REPO,
@@ -129,16 +131,13 @@ def test_sigkill_leaves_no_complete_record_and_next_batch_completes(tmp_path):
 
 def test_killed_child_is_recorded_as_failed(tmp_path, monkeypatch):
     """A run whose process dies (here: killed by the OS) is a failed record, with reason."""
-    import lib.runner as runner
+    import lib.execute as execute
 
-    real = runner.child_command
-
-    def killed_child(task, out_dir):  # the child kills itself with SIGKILL mid-way
+    def killed_child(task, configs_file, out_dir):  # the child kills itself with SIGKILL
         return [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]
 
-    monkeypatch.setattr(runner, "child_command", killed_child)
+    monkeypatch.setattr(execute, "child_command", killed_child)
     outcomes = run_batch("smoke", ["resnet34"], [0], executor="direct", results_dir=tmp_path)
-    monkeypatch.setattr(runner, "child_command", real)
     assert outcomes[0].status == "failed" and "SIGKILL" in outcomes[0].reason
     assert record_at(tmp_path, "resnet34", 0)["status"] == "failed"
 
@@ -187,7 +186,7 @@ def test_dask_local_cluster_gives_the_same_records_as_local(tmp_path, monkeypatc
 
 
 def test_two_batches_on_one_folder_run_each_run_once(tmp_path):
-    cmd = lib_runs(tmp_path, "--ablations resnet34 --seeds 0,1 --executor direct --epochs 1")
+    cmd = lib_runs(tmp_path, "--arms resnet34 --seeds 0,1 --executor direct --epochs 1")
     batches = [
         subprocess.Popen(
             cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True

@@ -14,7 +14,7 @@ import pandas as pd
 from lib.ablations import ARMS
 from lib.report.architecture import TORCH_VERSION
 from lib.report.formatting import md_codes, protocol_phrase
-from lib.report.results import PROFILE_PREFERENCE, Results
+from lib.report.results import PROFILE_PREFERENCE, READY_SEEDS, Results
 
 
 def _no_results(results: Results) -> bool:
@@ -50,7 +50,10 @@ def banner(results: Results) -> str:
     how = (
         "chosen with `PROFILE`/`BOOK_PROFILE`"
         if results.chosen_by_environment
-        else "chosen automatically: " + " > ".join(PROFILE_PREFERENCE) + ", the first with records"
+        else "chosen automatically: the first of "
+        + " > ".join(PROFILE_PREFERENCE)
+        + f" whose five paper arms have {READY_SEEDS} complete seeds each (else the first "
+        "with records)"
     )
     others = [p for p in results.profiles_with_records if p != results.profile]
     lines += [
@@ -70,6 +73,23 @@ def short_banner(results: Results) -> str:
     return (
         f":::{{note}}\nResults of the `{results.profile}` profile ({protocol_phrase(results)}): "
         f"{c['done']} of {c['planned']} planned runs complete, {c['failed']} failed.\n:::\n"
+    )
+
+
+def paper_protocol_note(shown: Results, paper: Results) -> str:
+    """Where the paper-protocol runs stand, when the chapters show another profile."""
+    if shown.profile == "paper":
+        return ""
+    if paper.empty:
+        return "No run of the paper's own protocol is complete yet (see {doc}`paper_protocol`)."
+    c = paper.completeness
+    arms = ", ".join(f"`{a}` {c['per_arm'][a]}" for a in ARMS if c["per_arm"][a])
+    return (
+        f":::{{important}} The paper's own protocol: partial results\n"
+        f"{c['done']} of {c['planned']} planned runs of the `paper` profile are complete "
+        f"(seeds per arm: {arms}). Until every paper arm has {READY_SEEDS} seeds the "
+        f"chapters show the `{shown.profile}` profile; the paper-protocol runs are on "
+        "{doc}`paper_protocol`, beside the paper's numbers.\n:::\n"
     )
 
 

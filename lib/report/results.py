@@ -23,6 +23,8 @@ from lib.report.claims import BASELINE, SHORT
 from lib.results import complete, load_results
 
 PROFILE_PREFERENCE = ("paper", "cpu", "smoke")
+PAPER_ARMS = [name for name, arm in ARMS.items() if arm.paper_accuracy]
+READY_SEEDS = 3  # complete runs per paper arm before a profile leads the chapters
 FINAL, BEST = "final", "best"  # which epoch of a run stands for it (see Results.values)
 
 
@@ -44,8 +46,19 @@ def available_profiles(folder: Path | None = None) -> list[str]:
     ]
 
 
+def ready(profile: str, folder: Path | None = None) -> bool:
+    """Whether every arm with a paper number has ``READY_SEEDS`` complete runs: enough for
+    the chapters to compare each claim (a profile still short of it is shown on its own
+    page, beside the chapters' profile, never in its place)."""
+    folder = Path(folder) if folder is not None else results_dir()
+    runs = complete(load_results(profile, folder))
+    counts = runs["arm"].value_counts()
+    return all(counts.get(arm, 0) >= READY_SEEDS for arm in PAPER_ARMS)
+
+
 def pick_profile(folder: Path | None = None) -> str | None:
-    """``$BOOK_PROFILE`` if set, else paper > cpu > smoke by what exists; None if nothing."""
+    """``$BOOK_PROFILE`` if set, else the first of paper > cpu > smoke that is ``ready``,
+    else the first with a record; None if nothing."""
     chosen = _chosen_profile()
     if chosen:
         if chosen not in PROFILES:
@@ -54,7 +67,7 @@ def pick_profile(folder: Path | None = None) -> str | None:
             )
         return chosen
     found = available_profiles(folder)
-    return found[0] if found else None
+    return next((p for p in found if ready(p, folder)), found[0] if found else None)
 
 
 @dataclass

@@ -135,6 +135,28 @@ def verdict_counts(results: Results) -> Counter:
     )
 
 
+def progress_table(results: Results) -> pd.DataFrame:
+    """Per arm with runs or a paper number: complete seeds of those planned, and the wall
+    time of each run (one thread per run on the machine that ran it)."""
+    c = results.completeness
+    rows = []
+    for arm in ARMS:
+        runs = results.arm_runs(arm)
+        if runs.empty and not ARMS[arm].paper_accuracy:
+            continue
+        hours = runs["wall_time_s"] / 3600
+        rows.append(
+            {
+                "Arm": code(arm),
+                "Seeds complete": f"{c['per_arm'][arm]} of {c['seeds']}",
+                "Epochs": int(runs["epochs_run"].max()) if len(runs) else "—",
+                "Hours per run (mean)": num(hours.mean()) if len(runs) else "—",
+                "Seeds": ", ".join(str(s) for s in sorted(runs["seed"])) or "—",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def spread_table(results: Results, arms: list[str] | None = None) -> pd.DataFrame:
     """Seed-to-seed spread of each arm's final accuracy at the paper's 10 epochs."""
     rows = []

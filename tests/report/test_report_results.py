@@ -83,3 +83,17 @@ def test_benches_are_read_once_and_broken_files_skipped(tmp_path):
     (bench / "b.json").write_text("{not json")
     results = load("smoke", tmp_path)
     assert [(p.name, b) for p, b in results.benches] == [("a.json", {"machine": {"device": "cpu"}})]
+
+
+def test_a_ready_profile_leads_a_preferred_one_that_is_not(tmp_path, fixtures, monkeypatch):
+    """Partial paper-protocol records never hide a complete profile (they get their page)."""
+    import shutil
+
+    monkeypatch.delenv("BOOK_PROFILE", raising=False)
+    shutil.copytree(fixtures / "smoke", tmp_path / "smoke")  # 5 paper arms x 2 seeds
+    _record(tmp_path, "paper")  # one run, not even well formed
+    monkeypatch.setattr(report_results, "READY_SEEDS", 2)
+    assert report_results.ready("smoke", tmp_path) and not report_results.ready("paper", tmp_path)
+    assert report_results.pick_profile(tmp_path) == "smoke"
+    monkeypatch.setattr(report_results, "READY_SEEDS", 3)  # nothing ready: the preferred one
+    assert report_results.pick_profile(tmp_path) == "paper"

@@ -62,3 +62,11 @@ def test_readings_table_and_verdicts(smoke):
     assert len(ambiguities) == 13
     normalisation = ambiguities.set_index("Ambiguity").loc["Normalisation", "Our choice"]
     assert "in the records" in normalisation  # the fixture's constants
+
+
+def test_progress_table_counts_seeds_of_every_paper_arm(smoke, nothing):
+    table = tables.progress_table(smoke)
+    assert len(table) == 5 and set(table["Seeds complete"]) == {"2 of 2"}
+    assert set(table["Seeds"]) == {"0, 1"}
+    empty = tables.progress_table(nothing)  # no records: the paper arms, nothing done
+    assert len(empty) == 5 and set(empty["Seeds complete"]) == {"0 of 0"}

@@ -41,20 +41,19 @@ def _overrides(args) -> dict:
     return {n: getattr(args, n) for n in OVERRIDES if getattr(args, n) is not None}
 
 
+def _arm_option(parser, plural: bool = False, **options) -> None:
+    """--arm (--arms), with the old spelling --ablation (--ablations) as an alias."""
+    s = "s" if plural else ""
+    parser.add_argument(f"--arm{s}", f"--ablation{s}", dest=f"arm{s}", **options)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train one (arm, seed) and write its record")
     what = train.add_mutually_exclusive_group(required=True)
-    what.add_argument(
-        "--arm",
-        "--ablation",  # the old spelling, kept as an alias
-        dest="arm",
-        choices=list(ARMS),
-        metavar="ARM",
-        help=f"one of: {', '.join(ARMS)}",
-    )
+    _arm_option(what, choices=list(ARMS), metavar="ARM", help=f"one of: {', '.join(ARMS)}")
     what.add_argument(
         "--config-file",
         type=Path,
@@ -100,13 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
     runs = sub.add_parser("runs", help="run a grid of (arm, seed): resumable, parallel")
     runs.add_argument("--profile", default="smoke", choices=list(PROFILES))
-    runs.add_argument(
-        "--arms",
-        "--ablations",  # the old spelling, kept as an alias
-        dest="arms",
-        type=_csv(str),
-        help="comma-separated arms (default all)",
-    )
+    _arm_option(runs, plural=True, type=_csv(str), help="comma-separated arms (default all)")
     runs.add_argument("--seeds", type=_csv(int), help="comma-separated seeds (default profile's)")
     runs.add_argument("--jobs", type=_positive, default=1, help="runs at once")
     runs.add_argument("--force", action="store_true", help="rerun complete runs too")

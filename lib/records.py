@@ -72,8 +72,8 @@ def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
-def new_record(config: RunConfig, device, precision: str, engine: str, data) -> dict:
-    """A record in progress: status ``running`` until ``finish_record``."""
+def _identity(config: RunConfig, status: str, reason: str | None) -> dict:
+    """The fields every record starts with: which run it is and how it ended."""
     return {
         "schema": SCHEMA,
         "arm": config.arm,
@@ -81,8 +81,15 @@ def new_record(config: RunConfig, device, precision: str, engine: str, data) -> 
         "profile": config.profile,
         "config": config.to_dict(),
         "result_key": config.result_key(),
-        "status": "running",
-        "reason": None,
+        "status": status,
+        "reason": reason,
+    }
+
+
+def new_record(config: RunConfig, device, precision: str, engine: str, data) -> dict:
+    """A record in progress: status ``running`` until ``finish_record``."""
+    return {
+        **_identity(config, "running", None),
         "engine": engine,  # the training loop: single | fused (several seeds in one model)
         "executor": "direct",  # who ran it: direct | papermill (set by the runner)
         "precision": precision,
@@ -132,14 +139,7 @@ def ended_by_training(record: dict) -> bool:
 def failed_record(config: RunConfig, reason: str, executor: str) -> dict:
     """The record of a run that died before it could write its own (exception, kill)."""
     return {
-        "schema": SCHEMA,
-        "arm": config.arm,
-        "seed": config.seed,
-        "profile": config.profile,
-        "config": config.to_dict(),
-        "result_key": config.result_key(),
-        "status": "failed",
-        "reason": reason,
+        **_identity(config, "failed", reason),
         "executor": executor,
         "epochs": [],
         "provenance": provenance(torch.device("cpu")),

@@ -43,9 +43,11 @@ runs: setup data
 # The paper campaign in chunks: each `make campaign` checks HEAD out into .campaign/worktree
 # and runs the plan's next runs there in the background for BUDGET (no epoch starts that
 # cannot end within it; paused runs resume next time). Records land in results/paper/.
+# RUNS_AT_ONCE=1 gives one run both cores (a long run that must end within the chunk).
 BUDGET ?= 150m
+RUNS_AT_ONCE ?= 2
 campaign: setup data
-	$(PY) -m lib campaign start --budget $(BUDGET)
+	$(PY) -m lib campaign start --budget $(BUDGET) --jobs $(RUNS_AT_ONCE)
 
 campaign-status: setup
 	$(PY) -m lib campaign status

@@ -144,6 +144,13 @@ def main(argv: list[str] | None = None) -> int:
         "foreground (what start runs in the worktree)",
     )
     campaign.add_argument("--budget", default="150m", help="chunk length (default 150m)")
+    campaign.add_argument(
+        "--jobs",
+        type=_positive,
+        default=2,
+        help="runs at once (default 2, one thread each; 1: one run on every core, for a "
+        "long run that must finish within the chunk)",
+    )
     campaign.add_argument("--results", type=Path, default=records.RESULTS_DIR)
 
     sub.add_parser("info", help="parameters and training FLOPs per image of every arm")
@@ -287,14 +294,14 @@ def _campaign(args) -> int:
     from lib import campaign
 
     if args.action == "start":
-        log = campaign.start(args.budget, args.results)
+        log = campaign.start(args.budget, args.results, args.jobs)
         print(f"chunk started in the background ({args.budget}); log: {log}")
     elif args.action == "status":
         print(campaign.status(args.results))
     elif args.action == "commit":
         print(campaign.commit(args.results))
     else:
-        return campaign.run(parse_duration(args.budget), args.results)
+        return campaign.run(parse_duration(args.budget), args.results, args.jobs)
     return 0
 
 

@@ -27,10 +27,11 @@ from lib.runner import existing_state, is_running, plan, run_dir, training_cost
 CAMPAIGN_DIR = records.REPO / ".campaign"  # git-ignored: the worktree and the chunks' logs
 PROFILE = "paper"
 PAPER_ARMS = [name for name, arm in ARMS.items() if arm.paper_accuracy]
-# Two runs of one thread each: measured on the 2-core dev CPU (bf16, batch 128, full width),
-# 972 vs 876 images/s for resnet34 and 71.1 vs 69.1 for resnet34_inception against one
-# run of two threads.
+# Two runs of one thread each by default: measured on the 2-core dev CPU (bf16, batch 128,
+# full width), 972 vs 876 images/s for resnet34 and 71.1 vs 69.1 for resnet34_inception
+# against one run of two threads; so two threads on one run do 0.90 of the work per core.
 JOBS = 2
+TWO_THREAD_EFFICIENCY = 0.90
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,8 @@ def epochs_checkpointed(config: RunConfig, results_dir: Path) -> int:
     return len(saved["progress"]["epochs"]) if saved else 0
 
 
-def seconds_per_epoch(configs: list[RunConfig], results_dir: Path) -> dict[str, float]:
-    """Measured wall seconds per epoch of each arm (median over its complete records);
+def core_seconds_per_epoch(configs: list[RunConfig], results_dir: Path) -> dict[str, float]:
+    """Measured seconds x torch threads per epoch of each arm (its first complete record);
     arms without a record are scaled from the measured ones by nominal FLOPs."""
     measured, per_flop = {}, []
     for config in configs:
@@ -76,7 +77,8 @@ def seconds_per_epoch(configs: list[RunConfig], results_dir: Path) -> dict[str, 
         record = records.read_record(
             records.record_path(results_dir, config.profile, config.arm, config.seed)
         )
-        seconds = record["wall_time_s"] / config.epochs
+        threads = record["provenance"]["torch_threads"]
+        seconds = record["wall_time_s"] * threads / config.epochs
         measured[config.arm] = seconds
         per_flop.append(seconds * config.epochs / training_cost(config))
     if not per_flop:
@@ -87,9 +89,22 @@ def seconds_per_epoch(configs: list[RunConfig], results_dir: Path) -> dict[str, 
     return measured
 
 
+def seconds_with(core_seconds: float, threads: int) -> float:
+    """Wall seconds of work measured in core-seconds, on ``threads`` threads."""
+    return core_seconds / threads / (TWO_THREAD_EFFICIENCY if threads > 1 else 1.0)
+
+
+def seconds_left(config: RunConfig, results_dir: Path, per_epoch: dict, threads: int):
+    """Expected wall seconds until the run's record, or None before any measurement."""
+    if config.arm not in per_epoch:
+        return None
+    epochs = config.epochs - epochs_checkpointed(config, results_dir)
+    return seconds_with(per_epoch[config.arm] * epochs, threads)
+
+
 def table(configs: list[RunConfig], results_dir: Path) -> pd.DataFrame:
-    """One row per planned run: state, epochs done, estimated seconds left (one core)."""
-    per_epoch = seconds_per_epoch(configs, results_dir)
+    """One row per planned run: state, epochs done, estimated core-hours left."""
+    per_epoch = core_seconds_per_epoch(configs, results_dir)
     rows = []
     for config in configs:
         state, _ = existing_state(results_dir, config)
@@ -102,7 +117,7 @@ def table(configs: list[RunConfig], results_dir: Path) -> pd.DataFrame:
                 "seed": config.seed,
                 "state": _progress(state, done, is_running(results_dir, config)),
                 "epochs done": f"{done}/{config.epochs}",
-                "hours left": None if left is None else round(left / 3600, 2),
+                "core-hours left": None if left is None else round(left / 3600, 2),
             }
         )
     return pd.DataFrame(rows)
@@ -123,7 +138,7 @@ def chunk_summary(
     added = [o for o in outcomes if o.status == "complete"]
     rows = table(configs, results_dir)
     in_progress = rows[rows.state.isin(["in progress", "running"])]
-    left = rows["hours left"]
+    left = rows["core-hours left"]
     lines = [
         f"records added: {len(added)}"
         + "".join(f"\n  {o.config.arm} seed {o.config.seed}" for o in added),
@@ -135,7 +150,7 @@ def chunk_summary(
         f"CPU time of this chunk: {cpu_seconds / 3600:.2f} h",
         f"plan: {int((rows.state == 'complete').sum())}/{len(rows)} runs complete, "
         + (
-            f"about {left.sum():.1f} run-hours left ({left.sum() / JOBS:.1f} h at {JOBS} at once)"
+            f"about {left.sum():.1f} core-hours left ({left.sum() / 2:.1f} h on 2 cores)"
             if left.notna().all()
             else "time left unknown until a run of each arm is measured"
         ),
@@ -189,7 +204,7 @@ def prepare_worktree(repo: Path = records.REPO) -> tuple[Path, str]:
     return worktree, head
 
 
-def start(budget: str, results_dir: Path = records.RESULTS_DIR) -> Path:
+def start(budget: str, results_dir: Path = records.RESULTS_DIR, jobs: int = JOBS) -> Path:
     """Start the next chunk in the background; returns its log file."""
     if pid := running_chunk():
         raise RuntimeError(f"a chunk is already running (pid {pid}): see `make campaign-status`")
@@ -200,6 +215,7 @@ def start(budget: str, results_dir: Path = records.RESULTS_DIR) -> Path:
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"chunk-{time.strftime('%Y%m%d-%H%M%S')}-{head[:7]}.log"
     command = [sys.executable, "-m", "lib", "campaign", "run", "--budget", budget]
+    command += ["--jobs", str(jobs)]
     command += ["--results", str(Path(results_dir).resolve())]
     with open(log, "w") as out:
         subprocess.Popen(
@@ -214,20 +230,31 @@ def start(budget: str, results_dir: Path = records.RESULTS_DIR) -> Path:
     return log
 
 
-def run(budget_s: float, results_dir: Path) -> int:
-    """One chunk in the foreground: the plan's next runs until the budget ends."""
+def run(budget_s: float, results_dir: Path, jobs: int = JOBS) -> int:
+    """One chunk in the foreground: the plan's next runs until the budget ends.
+
+    A run starts only if it is expected to finish within the budget (a fresh checkout
+    has no checkpoints: a run cut off at a session's end would be lost); the next runs of
+    the plan that fit take its place."""
     from lib.budget import Budget
     from lib.runner import cpu_seconds_of_children, run_batch, summarise
 
     configs = campaign_plan()
     budget = Budget.starting_now(budget_s)
+    per_epoch = core_seconds_per_epoch(configs, results_dir)
+    threads = max(1, (os.cpu_count() or 1) // jobs)
     print(
         f"chunk: {len(configs)} planned runs, commit {_git('rev-parse', 'HEAD')[:10]}, "
-        f"code in {records.REPO}, budget {budget_s / 60:.0f} min",
+        f"code in {records.REPO}, budget {budget_s / 60:.0f} min, {jobs} at once",
         flush=True,
     )
     outcomes = run_batch(
-        PROFILE, configs=configs, jobs=JOBS, budget=budget, results_dir=results_dir
+        PROFILE,
+        configs=configs,
+        jobs=jobs,
+        budget=budget,
+        results_dir=results_dir,
+        expected_seconds=lambda c: seconds_left(c, results_dir, per_epoch, threads),
     )
     print(summarise(outcomes))
     print(chunk_summary(configs, outcomes, results_dir, cpu_seconds_of_children()))
@@ -245,9 +272,9 @@ def status(results_dir: Path = records.RESULTS_DIR) -> str:
         complete = int((group.state == "complete").sum())
         lines.append(f"\nstage {stage}: {complete}/{len(group)} complete")
         lines.append(group.drop(columns="stage").to_string(index=False))
-    left = rows["hours left"]
+    left = rows["core-hours left"]
     if left.notna().all():
-        lines.append(f"\nleft: {left.sum():.1f} run-hours ({left.sum() / JOBS:.1f} h wall)")
+        lines.append(f"\nleft: {left.sum():.1f} core-hours ({left.sum() / 2:.1f} h on 2 cores)")
     return "\n".join(lines)
 
 

@@ -51,7 +51,9 @@ class Task:
 @dataclass
 class Outcome:
     config: RunConfig
-    status: str  # complete | failed | skipped | busy | paused (budget over, checkpoint kept)
+    # complete | failed | skipped | busy | paused (budget over, checkpoint kept)
+    # | deferred (not started: expected to outlast the budget)
+    status: str
     reason: str = ""
     record: dict | None = field(default=None, repr=False)
     notebook: bytes | None = field(default=None, repr=False)

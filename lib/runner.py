@@ -44,6 +44,10 @@ def existing_state(results_dir: Path, config: RunConfig) -> tuple[str, str]:
         record = records.read_record(path)
     except records.MalformedRecord as error:
         return "malformed", str(error)
+    # A record that does not hold together, or a copy of a sibling's, is stale: rerun it.
+    found = records.problems(record, path) + records.sibling_copies(record, path)
+    if found:
+        return "stale", "invalid record: " + "; ".join(found)
     if record["result_key"] != config.result_key():
         return "stale", f"config changed (record {record['result_key']} != {config.result_key()})"
     if record["status"] != "complete":
@@ -147,6 +151,7 @@ def run_batch(
     order: str = "arm",
     budget: Budget | None = None,
     configs: list[RunConfig] | None = None,
+    expected_seconds=None,
     **overrides,
 ) -> list[Outcome]:
     """Execute every run of the grid that lacks a current complete record.
@@ -156,7 +161,9 @@ def run_batch(
     ``engine``: single (one model per process) or fused (up to ``seeds_at_once`` seeds of
     an arm as one wide model; direct executor only); auto = fused on CUDA, else single;
     ``order``: arm or seed (see ``plan``); ``configs``: run exactly these instead of a grid;
-    ``budget``: start no run, and let no run start an epoch, that would end after it.
+    ``budget``: start no run, and let no run start an epoch, that would end after it;
+    ``expected_seconds(config)``: with a budget, a run expected to take longer than what
+    is left is deferred (not started) and the next that fits goes first.
     Local single-engine runs save a checkpoint after every epoch and resume from it.
     """
     results_dir = Path(results_dir)
@@ -200,7 +207,12 @@ def run_batch(
         queue = _groups(todo, seeds_at_once if engine == "fused" else 1)
         while queue or pending:
             while queue and free and not (budget and budget.left() < MIN_START_S):
-                group, slot = queue.pop(0), free.pop(0)
+                group = queue.pop(0)
+                if too_long := _too_long(group[0], budget, expected_seconds):
+                    outcomes += [Outcome(c, "deferred", too_long) for c in group]
+                    bar.update(len(group))
+                    continue
+                slot = free.pop(0)
                 locks = stack.enter_context(contextlib.ExitStack())
                 mine = []
                 for config in group:
@@ -240,6 +252,14 @@ def run_batch(
 # Start no run when less than this is left of the budget: loading the data and timing the
 # first steps of an epoch alone take about a minute at the paper's width on two cores.
 MIN_START_S = 120
+
+
+def _too_long(config: RunConfig, budget: Budget | None, expected_seconds) -> str:
+    """Why the run may not start within what is left of the budget ('' if it may)."""
+    expected = expected_seconds(config) if budget and expected_seconds else None
+    if expected is None or expected <= budget.left():
+        return ""
+    return f"needs about {expected / 60:.0f} min, {budget.left() / 60:.0f} min left"
 
 
 def cpu_seconds_of_children() -> float:
@@ -289,7 +309,7 @@ def summarise(outcomes: list[Outcome]) -> str:
     lines = [
         ", ".join(
             f"{counts[s]} {s}"
-            for s in ("complete", "skipped", "failed", "busy", "paused")
+            for s in ("complete", "skipped", "failed", "busy", "paused", "deferred")
             if counts[s]
         )
     ]

@@ -59,6 +59,7 @@ def put_record(results: Path, arm: str, seed: int, **changes) -> Path:
     config = run_config(arm, "paper", seed)
     record.update(arm=arm, seed=seed, profile="paper", config=config.to_dict())
     record.update(result_key=config.result_key(), wall_time_s=3600.0 * config.epochs / 10)
+    record["provenance"]["torch_threads"] = 1
     record["epochs"] = [dict(record["epochs"][0], epoch=e + 1) for e in range(config.epochs)]
     record.update(changes)
     path = records.record_path(results, "paper", arm, seed)
@@ -74,10 +75,26 @@ def test_table_counts_complete_checkpointed_and_missing_runs(tmp_path):
     rows = campaign.table(campaign.campaign_plan()[:3], tmp_path).set_index("arm")
     assert list(rows.state) == ["complete", "in progress", "missing"]
     assert list(rows["epochs done"]) == ["10/10", "4/20", "0/20"]
-    assert rows.loc["resnet34_selu", "hours left"] == 0
+    assert rows.loc["resnet34_selu", "core-hours left"] == 0
     # resnet34 (20 epochs, same FLOPs per epoch as resnet34_selu up to the activation):
     # 16 epochs left at about 0.1 h each, scaled by nominal FLOPs
-    assert rows.loc["resnet34", "hours left"] == pytest.approx(1.6, rel=0.05)
+    assert rows.loc["resnet34", "core-hours left"] == pytest.approx(1.6, rel=0.05)
+
+
+def test_expected_time_of_a_run_uses_its_checkpoint_and_threads(tmp_path):
+    put_record(tmp_path, "resnet34_selu", 0)  # 360 core-seconds per epoch
+    configs = campaign.campaign_plan()[:2]
+    per_epoch = campaign.core_seconds_per_epoch(configs, tmp_path)
+    selu_1 = run_config("resnet34_selu", "paper", 1)
+    one_thread = campaign.seconds_left(selu_1, tmp_path, per_epoch, threads=1)
+    assert one_thread == pytest.approx(3600)
+    two = campaign.seconds_left(selu_1, tmp_path, per_epoch, threads=2)
+    assert two == pytest.approx(3600 / 2 / campaign.TWO_THREAD_EFFICIENCY)
+    checkpoint.save(
+        checkpoint.path_for(run_dir(tmp_path, selu_1)), selu_1, {"progress": {"epochs": [{}] * 9}}
+    )
+    assert campaign.seconds_left(selu_1, tmp_path, per_epoch, 1) == pytest.approx(360)
+    assert campaign.seconds_left(run_config("improved", "paper", 0), tmp_path, {}, 1) is None
 
 
 def test_status_names_each_stage_and_whether_a_chunk_runs(tmp_path, monkeypatch):

@@ -230,3 +230,19 @@ def test_no_run_starts_when_the_budget_is_spent(tmp_path):
     outcomes = run_batch("smoke", ["resnet34"], [0, 1], results_dir=tmp_path, budget=Budget(0))
     assert outcomes == []
     assert not (tmp_path / "smoke").exists() or not list((tmp_path / "smoke").rglob("*.json"))
+
+
+def test_a_run_expected_to_outlast_the_budget_is_deferred_and_the_next_runs(tmp_path):
+    outcomes = run_batch(
+        "smoke",
+        ["resnet34"],
+        [0, 1],
+        results_dir=tmp_path,
+        executor="direct",
+        epochs=1,
+        budget=Budget.starting_now(3600),
+        expected_seconds=lambda config: 1e6 if config.seed == 0 else None,
+    )
+    assert [(o.config.seed, o.status) for o in outcomes] == [(0, "deferred"), (1, "complete")]
+    assert "needs about 16667 min" in outcomes[0].reason
+    assert not records.record_path(tmp_path, "smoke", "resnet34", 0).exists()

@@ -1,7 +1,8 @@
 """Aggregation: every record of a profile in one DataFrame, the single entry point of the book.
 
-A record counts only when it is well formed, complete and made from the config the
-registry gives today; anything else is listed with its reason, never averaged in.
+A record counts only when it is well formed, holds together by meaning, is complete and
+was made from the config the registry gives today; anything else is listed with its
+reason, never averaged in.
 """
 
 from __future__ import annotations
@@ -45,48 +46,72 @@ COLUMNS = [
 ]
 
 
-def load_results(profile: str, results_dir: Path = records.RESULTS_DIR) -> pd.DataFrame:
+def load_results(
+    profile: str, results_dir: Path = records.RESULTS_DIR, **overrides
+) -> pd.DataFrame:
     """One row per record under ``results_dir/profile``.
 
-    ``status`` is the record's (complete | failed) or, set here, ``stale`` (made with
-    another config than the registry's today) or ``malformed`` (unreadable; ``reason``
-    names the problem). Columns ``test_accuracy`` and ``iteration_losses`` hold the
-    per-epoch accuracies (%) and per-iteration training losses as lists; the provenance
-    and data columns (``dataset_sha256`` and ``normalisation`` as dicts) spare the book
-    from reading any record again.
+    ``status`` is the record's (complete | failed) or, set here, ``malformed`` (unreadable),
+    ``invalid`` (readable but not holding together: ``records.problems``, or a copy of
+    another record of its arm, ``records.duplicates``) or ``stale`` (consistent, but made
+    with another config than ``run_config(arm, profile, seed, **overrides)`` gives today;
+    tests pass the overrides they ran with, e.g. ``epochs=1``); ``reason`` says why.
+    Columns ``test_accuracy`` and ``iteration_losses`` hold the per-epoch accuracies (%)
+    and per-iteration training losses as lists; the provenance and data columns
+    (``dataset_sha256`` and ``normalisation`` as dicts) spare the book from reading any
+    record again.
     """
     rows = []
     for path in sorted(Path(results_dir, profile).glob("*/seed-*/record.json")):
         try:
             record = records.read_record(path)
-        except records.MalformedRecord as error:
+            rows.append(_row(record, path, overrides))
+        except (records.MalformedRecord, KeyError, TypeError, AttributeError) as error:
             arm, seed = path.parent.parent.name, path.parent.name.removeprefix("seed-")
+            reason = str(error)
+            if not isinstance(error, records.MalformedRecord):
+                reason = f"{path}: not a record ({type(error).__name__}: {error})"
             rows.append(
                 {
                     "arm": arm,
                     "seed": int(seed) if seed.isdigit() else -1,
                     "profile": profile,
                     "status": "malformed",
-                    "reason": str(error),
+                    "reason": reason,
                     "path": str(path),
                 }
             )
-            continue
-        rows.append(_row(record, path))
+    counted = [r for r in rows if r["status"] == "complete"]
+    copies = records.duplicates([(r["path"], r["arm"], r["iteration_losses"]) for r in counted])
+    for row in counted:
+        if row["path"] in copies:
+            others = ", ".join(copies[row["path"]])
+            row["status"] = "invalid"
+            row["reason"] = f"duplicate: the same iteration losses as {others}"
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "test_accuracy", "iteration_losses"])
     # A malformed row has no thread count: keep the others integers rather than floats.
     frame["torch_threads"] = frame["torch_threads"].astype("Int64")
     return frame.sort_values(["arm", "seed"], ignore_index=True)
 
 
-def _row(record: dict, path: Path) -> dict:
-    prov = record["provenance"]
-    status, reason = record["status"], record.get("reason")
-    arm, profile, seed = record.get("arm"), record.get("profile"), record.get("seed")
+def _state(record: dict, path: Path, overrides: dict) -> tuple[str, str | None]:
+    """(status, reason): invalid before stale before the record's own status."""
+    found = records.problems(record, path)
+    if found:
+        return "invalid", "; ".join(found)
+    arm, profile, seed = record["arm"], record["profile"], record["seed"]
     if arm not in ARMS or profile not in PROFILES:
-        status, reason = "stale", f"arm {arm!r} or profile {profile!r} no longer exists"
-    elif record["result_key"] != run_config(arm, profile, seed).result_key():
-        status, reason = "stale", "made with a config that differs from today's registry"
+        return "stale", f"arm {arm!r} or profile {profile!r} no longer exists"
+    today = run_config(arm, profile, seed, **overrides).result_key()
+    if records.stored_config(record).result_key() != today:
+        return "stale", "made with a config that differs from today's registry"
+    return record["status"], record.get("reason")
+
+
+def _row(record: dict, path: Path, overrides: dict) -> dict:
+    prov = record["provenance"]
+    status, reason = _state(record, path, overrides)
+    arm, profile, seed = record.get("arm"), record.get("profile"), record.get("seed")
     return {
         "arm": arm,
         "seed": seed,

@@ -24,7 +24,7 @@ from lib.ablations import ARMS
 from lib.config import RunConfig
 from lib.runner import existing_state, is_running, plan, run_dir, training_cost
 
-CAMPAIGN_DIR = records.REPO / ".campaign"  # git-ignored: the worktree and the chunks' logs
+CAMPAIGN_DIR = records.REPO / ".campaign"  # git-ignored: worktrees and the chunks' logs
 PROFILE = "paper"
 PAPER_ARMS = [name for name, arm in ARMS.items() if arm.paper_accuracy]
 # Two runs of one thread each by default: measured on the 2-core dev CPU (bf16, batch 128,
@@ -167,29 +167,37 @@ def _git(*args: str, cwd: Path = records.REPO) -> str:
     ).stdout.strip()
 
 
-def running_chunk(repo: Path = records.REPO) -> int | None:
-    """The pid of a process working in the campaign's worktree (a chunk and its runs), if
-    any: the worktree must not move to another commit under it."""
-    worktree = (repo / ".campaign" / "worktree").resolve()
+def running_chunks(repo: Path = records.REPO) -> dict[int, Path]:
+    """Processes working in one of the campaign's worktrees (chunks and their runs): pid ->
+    worktree. A worktree in use is never moved or removed."""
+    campaign_dir = (repo / ".campaign").resolve()
+    found = {}
     for proc in Path("/proc").glob("[0-9]*"):
         try:
-            if Path(os.readlink(proc / "cwd")).resolve().is_relative_to(worktree):
-                return int(proc.name)
+            cwd = Path(os.readlink(proc / "cwd")).resolve()
         except OSError:  # gone meanwhile, or not ours to read
             continue
-    return None
+        if cwd.is_relative_to(campaign_dir) and cwd != campaign_dir:
+            found[int(proc.name)] = campaign_dir / cwd.relative_to(campaign_dir).parts[0]
+    return found
 
 
 def prepare_worktree(repo: Path = records.REPO) -> tuple[Path, str]:
-    """``.campaign/worktree`` checked out (detached, clean) at the checkout's HEAD, and the
-    commit. Verifies that ``lib`` imported there is the worktree's, not the checkout's."""
-    worktree, head = repo / ".campaign" / "worktree", _git("rev-parse", "HEAD", cwd=repo)
+    """A clean, detached worktree of the checkout's HEAD (``.campaign/worktree-<commit>``),
+    and the commit. One worktree per commit, so a chunk running from an older commit keeps
+    its code while a new one starts; worktrees no process uses any more are removed.
+    Verifies that ``lib`` imported there is the worktree's, not the checkout's."""
+    head = _git("rev-parse", "HEAD", cwd=repo)
+    worktree = repo / ".campaign" / f"worktree-{head[:10]}"
+    in_use = set(running_chunks(repo).values())
+    for old in (repo / ".campaign").glob("worktree*"):
+        if old.resolve() != worktree.resolve() and old.resolve() not in in_use:
+            _git("worktree", "remove", "--force", str(old), cwd=repo)
     _git("worktree", "prune", cwd=repo)
     if not (worktree / ".git").exists():
         _git("worktree", "add", "--detach", str(worktree), head, cwd=repo)
     if _git("status", "--porcelain", "--untracked-files=no", cwd=worktree):
         raise RuntimeError(f"{worktree} has local changes: the campaign runs committed code only")
-    _git("checkout", "--quiet", "--detach", head, cwd=worktree)
     probe = "import lib.runner, lib.train; print(lib.__file__)"
     imported = subprocess.run(
         [sys.executable, "-c", probe],
@@ -205,9 +213,10 @@ def prepare_worktree(repo: Path = records.REPO) -> tuple[Path, str]:
 
 
 def start(budget: str, results_dir: Path = records.RESULTS_DIR, jobs: int = JOBS) -> Path:
-    """Start the next chunk in the background; returns its log file."""
-    if pid := running_chunk():
-        raise RuntimeError(f"a chunk is already running (pid {pid}): see `make campaign-status`")
+    """Start the next chunk in the background; returns its log file. A chunk already
+    running keeps its runs (locks): the new one takes the plan's next runs beside it."""
+    if running := running_chunks():
+        print(f"note: {len(set(running.values()))} chunk(s) already running; the cores are shared")
     if _git("status", "--porcelain", "--untracked-files=no", "--", "lib"):
         print("note: lib/ has uncommitted changes; the campaign runs HEAD without them")
     worktree, head = prepare_worktree()
@@ -263,11 +272,11 @@ def run(budget_s: float, results_dir: Path, jobs: int = JOBS) -> int:
 
 def status(results_dir: Path = records.RESULTS_DIR) -> str:
     rows = table(campaign_plan(), results_dir)
-    pid = running_chunk()
-    logs = sorted((CAMPAIGN_DIR / "logs").glob("chunk-*.log"))
-    lines = [f"chunk: {'running, pid ' + str(pid) if pid else 'not running'}"]
+    worktrees = sorted({w.name for w in running_chunks().values()})
+    lines = [f"chunks running from: {', '.join(worktrees)}" if worktrees else "no chunk running"]
+    logs = sorted((CAMPAIGN_DIR / "logs").glob("chunk-*.log"), key=lambda p: p.stat().st_mtime)
     if logs:
-        lines.append(f"log: {logs[-1]}")
+        lines.append(f"latest log: {logs[-1]}")
     for stage, group in rows.groupby("stage", sort=False):
         complete = int((group.state == "complete").sum())
         lines.append(f"\nstage {stage}: {complete}/{len(group)} complete")

@@ -13,6 +13,7 @@ import pytest
 from lib import campaign, checkpoint, records
 from lib.ablations import run_config
 from lib.runner import plan, run_dir
+from lib.train import training_batches
 
 REPO = records.REPO
 CPU_RECORD = REPO / "results" / "cpu" / "resnet34_selu" / "seed-0" / "record.json"
@@ -60,7 +61,9 @@ def put_record(results: Path, arm: str, seed: int, **changes) -> Path:
     record.update(arm=arm, seed=seed, profile="paper", config=config.to_dict())
     record.update(result_key=config.result_key(), wall_time_s=3600.0 * config.epochs / 10)
     record["provenance"]["torch_threads"] = 1
-    record["epochs"] = [dict(record["epochs"][0], epoch=e + 1) for e in range(config.epochs)]
+    epochs = [dict(record["epochs"][0], epoch=e + 1) for e in range(config.epochs)]
+    steps = len(training_batches(config, 0)) * config.epochs
+    records.finish_record(record, epochs, [2.0 + seed] * steps, record["wall_time_s"], 1.0)
     record.update(changes)
     path = records.record_path(results, "paper", arm, seed)
     records.write_record(record, path)
@@ -99,10 +102,10 @@ def test_expected_time_of_a_run_uses_its_checkpoint_and_threads(tmp_path):
 
 def test_status_names_each_stage_and_whether_a_chunk_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(campaign, "CAMPAIGN_DIR", tmp_path / ".campaign")
-    monkeypatch.setattr(campaign, "running_chunk", lambda: None)
+    monkeypatch.setattr(campaign, "running_chunks", lambda: {})
     put_record(tmp_path, "resnet34_selu", 0)
     text = campaign.status(tmp_path)
-    assert "chunk: not running" in text
+    assert "no chunk running" in text
     assert "stage 1: paper arms, seeds 0-2: 1/15 complete" in text
     assert "stage 3: paper arms, seeds 3-9: 0/35 complete" in text
 
@@ -128,23 +131,36 @@ def clone(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_the_worktree_is_a_clean_checkout_of_head_and_imports_its_own_lib(clone):
+def test_one_clean_worktree_per_commit_importing_its_own_lib(clone):
     worktree, head = campaign.prepare_worktree(clone)
-    assert worktree == clone / ".campaign" / "worktree"
     assert head == campaign._git("rev-parse", "HEAD", cwd=clone)
+    assert worktree == clone / ".campaign" / f"worktree-{head[:10]}"
     assert campaign._git("rev-parse", "HEAD", cwd=worktree) == head
+    assert campaign.prepare_worktree(clone) == (worktree, head)  # reused, not recreated
     (worktree / "lib" / "config.py").write_text("# edited\n")
     with pytest.raises(RuntimeError, match="local changes"):
         campaign.prepare_worktree(clone)
 
 
-def test_a_process_working_in_the_worktree_counts_as_a_running_chunk(tmp_path):
-    worktree = tmp_path / ".campaign" / "worktree" / "lib"
-    worktree.mkdir(parents=True)
-    assert campaign.running_chunk(tmp_path) is None
-    sleeper = subprocess.Popen(["sleep", "30"], cwd=worktree)
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_a_new_commit_gets_a_new_worktree_and_an_unused_old_one_goes(clone):
+    old, _ = campaign.prepare_worktree(clone)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet",
+         "--allow-empty", "-m", "next"], cwd=clone, check=True,
+    )  # fmt: skip
+    busy = subprocess.Popen(["sleep", "30"], cwd=old / "lib")  # a chunk still running there
     try:
-        assert campaign.running_chunk(tmp_path) == sleeper.pid
+        new, _ = campaign.prepare_worktree(clone)
+        assert new != old and old.exists()  # in use: kept
+        assert campaign.running_chunks(clone) == {busy.pid: old}
     finally:
-        sleeper.kill()
-        sleeper.wait()
+        busy.kill()
+        busy.wait()
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet",
+         "--allow-empty", "-m", "again"], cwd=clone, check=True,
+    )  # fmt: skip
+    newest, _ = campaign.prepare_worktree(clone)
+    assert not old.exists() and not new.exists() and newest.exists()
+    assert campaign.running_chunks(clone) == {}

@@ -10,6 +10,7 @@ plan stands; ``commit`` commits the complete, clean-commit records (never a part
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from lib import checkpoint, records
-from lib.ablations import ARMS
+from lib.ablations import ARMS, run_config
+from lib.budget import EPOCH_MARGIN
 from lib.config import RunConfig
 from lib.runner import existing_state, is_running, plan, run_dir, training_cost
 
@@ -68,30 +70,63 @@ def epochs_checkpointed(config: RunConfig, results_dir: Path) -> int:
 
 
 def core_seconds_per_epoch(configs: list[RunConfig], results_dir: Path) -> dict[str, float]:
-    """Measured seconds x torch threads per epoch of each arm (its first complete record);
-    arms without a record are scaled from the measured ones by nominal FLOPs."""
-    measured, per_flop = {}, []
+    """One-thread seconds of an epoch of each arm at the best speed seen on this machine:
+    the fastest epoch of the arm's complete records or the idle CPU bench under
+    ``results/bench``, whichever is faster (other work on the cores only slows a run
+    down, and a run that could finish must not be deferred for good); arms measured by
+    neither are scaled from the measured ones by nominal FLOPs."""
+    measured = _bench_core_seconds(results_dir)
     for config in configs:
-        if config.arm in measured or existing_state(results_dir, config)[0] != "complete":
+        if existing_state(results_dir, config)[0] != "complete":
             continue
         record = records.read_record(
             records.record_path(results_dir, config.profile, config.arm, config.seed)
         )
-        threads = record["provenance"]["torch_threads"]
-        seconds = record["wall_time_s"] * threads / config.epochs
-        measured[config.arm] = seconds
-        per_flop.append(seconds * config.epochs / training_cost(config))
+        elapsed = [0.0] + [e["elapsed_s"] for e in record["epochs"]]
+        fastest = min(b - a for a, b in zip(elapsed, elapsed[1:], strict=False))
+        seconds = core_seconds(fastest, record["provenance"]["torch_threads"])
+        measured[config.arm] = min(measured.get(config.arm, seconds), seconds)
+    by_arm = {c.arm: c for c in configs}
+    per_flop = [
+        seconds * by_arm[arm].epochs / training_cost(by_arm[arm])
+        for arm, seconds in measured.items()
+        if arm in by_arm
+    ]
     if not per_flop:
-        return measured
+        return {}
     rate = float(pd.Series(per_flop).median())
-    for config in configs:
-        measured.setdefault(config.arm, rate * training_cost(config) / config.epochs)
-    return measured
+    return {arm: measured.get(arm, rate * training_cost(c) / c.epochs) for arm, c in by_arm.items()}
 
 
-def seconds_with(core_seconds: float, threads: int) -> float:
-    """Wall seconds of work measured in core-seconds, on ``threads`` threads."""
-    return core_seconds / threads / (TWO_THREAD_EFFICIENCY if threads > 1 else 1.0)
+def _bench_core_seconds(results_dir: Path) -> dict[str, float]:
+    """One-thread seconds per epoch from the newest bench of this CPU (``make bench``: lib's
+    engine at the paper's width and batch, on an idle machine), evaluation added."""
+    benches = sorted(Path(results_dir, "bench").glob("cpu-*.json"))
+    if not benches:
+        return {}
+    bench = json.loads(benches[-1].read_text())
+    threads = bench["machine"]["cpu_count"]  # the bench runs on torch's default threads
+    if threads != os.cpu_count():
+        return {}
+    return {
+        row["arm"]: EPOCH_MARGIN
+        * core_seconds(
+            run_config(row["arm"], PROFILE, 0).train_subset / row["median_images_per_s"],
+            threads,
+        )
+        for row in bench["results"]
+        if row["engine"] == "lib"
+    }
+
+
+def core_seconds(wall_seconds: float, threads: int) -> float:
+    """One-thread seconds of work that took ``wall_seconds`` on ``threads`` threads."""
+    return wall_seconds * threads * (TWO_THREAD_EFFICIENCY if threads > 1 else 1.0)
+
+
+def seconds_with(core: float, threads: int) -> float:
+    """Wall seconds of ``core`` one-thread seconds of work on ``threads`` threads."""
+    return core / threads / (TWO_THREAD_EFFICIENCY if threads > 1 else 1.0)
 
 
 def seconds_left(config: RunConfig, results_dir: Path, per_epoch: dict, threads: int):

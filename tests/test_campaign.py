@@ -4,6 +4,7 @@ see, and the worktree the campaign imports its code from."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from lib import campaign, checkpoint, records
 from lib.ablations import run_config
+from lib.budget import EPOCH_MARGIN
 from lib.runner import plan, run_dir
 from lib.train import training_batches
 
@@ -61,7 +63,10 @@ def put_record(results: Path, arm: str, seed: int, **changes) -> Path:
     record.update(arm=arm, seed=seed, profile="paper", config=config.to_dict())
     record.update(result_key=config.result_key(), wall_time_s=3600.0 * config.epochs / 10)
     record["provenance"]["torch_threads"] = 1
-    epochs = [dict(record["epochs"][0], epoch=e + 1) for e in range(config.epochs)]
+    epochs = [  # 360 s each
+        dict(record["epochs"][0], epoch=e + 1, elapsed_s=360.0 * (e + 1))
+        for e in range(config.epochs)
+    ]
     steps = len(training_batches(config, 0)) * config.epochs
     records.finish_record(record, epochs, [2.0 + seed] * steps, record["wall_time_s"], 1.0)
     record.update(changes)
@@ -164,3 +169,26 @@ def test_a_new_commit_gets_a_new_worktree_and_an_unused_old_one_goes(clone):
     newest, _ = campaign.prepare_worktree(clone)
     assert not old.exists() and not new.exists() and newest.exists()
     assert campaign.running_chunks(clone) == {}
+
+
+def test_the_fastest_epoch_or_the_idle_bench_sets_the_expected_speed(tmp_path):
+    path = put_record(tmp_path, "resnet34_selu", 0)
+    record = json.loads(path.read_text())
+    record["epochs"][3]["elapsed_s"] -= 200  # epoch 4 took 160 s, epoch 5 took 560 s
+    records.write_record(record, path)
+    configs = campaign.campaign_plan()[:5]
+    assert campaign.core_seconds_per_epoch(configs, tmp_path)["resnet34_selu"] == 160
+    bench = {
+        "machine": {"cpu_count": os.cpu_count()},
+        "results": [
+            {"arm": "resnet34", "engine": "lib", "median_images_per_s": 600.0},
+            {"arm": "resnet34", "engine": "naive", "median_images_per_s": 1.0},
+        ],
+    }
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "cpu-20990101-000000.json").write_text(json.dumps(bench))
+    per_epoch = campaign.core_seconds_per_epoch(configs, tmp_path)
+    idle = campaign.core_seconds(60_000 / 600.0, os.cpu_count()) * EPOCH_MARGIN
+    assert per_epoch["resnet34"] == pytest.approx(idle)  # the bench, not FLOP scaling
+    assert per_epoch["resnet34_selu"] == 160  # its own record was faster still
+    assert per_epoch["improved"] > per_epoch["resnet34_inception"] > per_epoch["resnet34"]

@@ -11,7 +11,7 @@ JOBS ?= 1
 ARMS ?= $(ABLATIONS)
 SEEDS ?=
 
-.PHONY: setup data test lint book serve runs campaign campaign-status campaign-commit bench info clean
+.PHONY: setup data browser test lint book serve runs campaign campaign-status campaign-commit bench info clean
 
 setup: $(STAMP)
 
@@ -29,11 +29,20 @@ data:
 		else echo "Install dataset-fashion-mnist (apt) or set FASHION_MNIST_DIR"; fi; \
 	fi
 
+# Debian's chromium for the browser test of the site (tests/test_book.py), like `make data`.
+browser:
+	@if ! command -v chromium >/dev/null; then \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
+		else echo "The browser test needs Debian's chromium: run 'apt-get install chromium' as root"; \
+			exit 1; fi; \
+	fi
+
 lint: setup
 	$(VENV)/bin/ruff check lib tests
 	$(VENV)/bin/ruff format --check lib tests
 
-test: setup data lint
+test: setup data browser lint
 	$(VENV)/bin/pytest -q
 
 runs: setup data
@@ -62,11 +71,14 @@ campaign-commit: setup
 # wipes the execution cache and executes every chapter again (book/execute.py, one kernel
 # per core); jupyter-book then renders from that cache (--all: fresh environment, -W: any
 # warning fails the build). A chapter that raises fails the build before rendering.
+# Invalid or malformed records are left out and named on the site, with a warning here;
+# STRICT=1 fails the build on them instead.
 BOOK_OUT ?= .
+STRICT ?=
 book: setup
 	@start=$$(date +%s); \
 	export BOOK_PROFILE="$(PROFILE)"; \
-	$(PY) book/execute.py --out "$(BOOK_OUT)" || exit $$?; \
+	$(PY) book/execute.py --out "$(BOOK_OUT)" $(if $(filter 1,$(STRICT)),--strict) || exit $$?; \
 	$(VENV)/bin/jupyter-book build . --all -W --keep-going --path-output "$(BOOK_OUT)" \
 		|| exit $$?; \
 	echo "Built $(BOOK_OUT)/_build/html/index.html in $$(( $$(date +%s) - start )) s"

@@ -1,34 +1,55 @@
-"""Statistics for the book: summaries, confidence intervals, Welch tests, verdicts, convergence.
+"""Statistics for the book: summaries, Welch tests, the verdict rule, power, multiplicity.
 
 Everything here is a pure function of numbers: no plotting, no files, no environment
 (``lib.report.results`` decides which results the book shows).
 
-The verdict rule (stated on the site):
+The verdict rule (stated on the site, ``book/intro.ipynb``), for a difference the paper
+reports as ``claim`` and our difference's 95 % Welch interval [lo, hi]:
 
-* an improvement is **reproduced** when our difference has the paper's sign and its 95 %
-  CI excludes zero; **not reproduced** when the CI excludes the paper's difference and
-  includes zero or lies on the opposite side; otherwise **inconclusive**;
-* an absolute accuracy **matches** when the paper's value lies in our 95 % CI.
+* **reproduced**: the interval excludes 0 on the paper's side and contains the claim;
+* **direction only (smaller / larger than claimed)**: it excludes 0 on the paper's side
+  and excludes the claim;
+* **not reproduced**: it contains 0 and excludes the claim, or lies on the other side of 0;
+* **inconclusive**: it contains both 0 and the claim (printed with the smallest effect the
+  seeds detect at 80 % power and the seeds per arm that would detect the claim).
+
+A claim with a direction but no number (faster, smoother) is a claim whose number is
+never excluded. A contrast the paper never made **differs (higher / lower)** when the
+interval excludes 0, else shows **no clear difference**. An absolute accuracy **matches**
+when the paper's value lies in the 95 % interval of our mean. Intervals are closed: one
+that touches 0 or the claim contains it.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import TTestIndPower
 
 CONFIDENCE = 0.95
+ALPHA = 1 - CONFIDENCE  # two-sided
+POWER = 0.8  # for the smallest detectable effect and the seeds needed
 
 REPRODUCED = "reproduced"
+DIRECTION_ONLY = "direction only"
+SMALLER = f"{DIRECTION_ONLY} (smaller than claimed)"
+LARGER = f"{DIRECTION_ONLY} (larger than claimed)"
 NOT_REPRODUCED = "not reproduced"
 INCONCLUSIVE = "inconclusive"
-NO_DATA = "no data"
+DIFFERS = "differs"
+HIGHER = f"{DIFFERS} (higher)"
+LOWER = f"{DIFFERS} (lower)"
+NO_CLEAR_DIFFERENCE = "no clear difference"
 MATCHES = "matches"
-DIFFERS = "does not match"
-CONTRADICTED = "contradicted"
+MISMATCH = "does not match"
+NO_DATA = "no data"
+NOT_APPLICABLE = "n/a"
 
 
 def _clean(values: Sequence[float]) -> np.ndarray:
@@ -81,6 +102,11 @@ class Comparison:
     df: float
     p: float
 
+    @property
+    def judged(self) -> bool:
+        """Whether there is an interval to judge (two values per arm)."""
+        return math.isfinite(self.ci_low) and math.isfinite(self.ci_high)
+
     def contains(self, value: float) -> bool:
         return self.ci_low <= value <= self.ci_high
 
@@ -112,44 +138,189 @@ def welch(
     )
 
 
-def improvement_verdict(comparison: Comparison, paper_diff: float) -> str:
-    """The verdict rule for an improvement the paper reports as ``paper_diff`` (points)."""
-    low, high = comparison.ci_low, comparison.ci_high
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return NO_DATA
-    sign = 1.0 if paper_diff >= 0 else -1.0
-    # Orient so that the paper's direction is positive.
-    lo, hi = sorted((sign * low, sign * high))
-    target = sign * paper_diff
-    if lo > 0:
-        return REPRODUCED
-    if not (lo <= target <= hi) and lo <= 0:
+# --- the rule ---------------------------------------------------------------------------
+
+
+def decide(
+    estimate: float,
+    excludes_zero: bool,
+    excludes_claim: bool,
+    claim: float | None = None,
+    direction: int = 0,
+) -> str:
+    """The rule, from what a test says about 0 and about the claim.
+
+    ``claim``: the paper's difference; ``direction`` (+1 / -1): a claim with a sign but no
+    number (its number is never excluded); neither: a contrast the paper never made.
+    Any test that decides "excludes x" can feed it: the Welch interval, a permutation test.
+    """
+    if claim is None and not direction:
+        if not excludes_zero:
+            return NO_CLEAR_DIFFERENCE
+        return HIGHER if estimate > 0 else LOWER
+    side = math.copysign(1.0, claim) if claim is not None else direction
+    if excludes_zero and estimate * side > 0:
+        if claim is None or not excludes_claim:
+            return REPRODUCED
+        return SMALLER if abs(estimate) < abs(claim) else LARGER
+    if excludes_zero or excludes_claim:
         return NOT_REPRODUCED
     return INCONCLUSIVE
 
 
-def direction_verdict(comparison: Comparison, claimed_sign: int) -> str:
-    """For a claim with a direction but no number (e.g. "converges faster").
-
-    reproduced: the CI excludes zero on the claimed side; contradicted: it excludes zero
-    on the other side; otherwise inconclusive.
-    """
-    low, high = comparison.ci_low, comparison.ci_high
-    if not (math.isfinite(low) and math.isfinite(high)):
+def interval_verdict(comparison: Comparison, claim: float | None = None, direction: int = 0) -> str:
+    """The rule applied to the Welch interval (the primary verdict)."""
+    if not comparison.judged:
         return NO_DATA
-    lo, hi = sorted((claimed_sign * low, claimed_sign * high))
-    if lo > 0:
-        return REPRODUCED
-    if hi < 0:
-        return CONTRADICTED
-    return INCONCLUSIVE
+    excludes_claim = claim is not None and not comparison.contains(claim)
+    return decide(comparison.diff, not comparison.contains(0.0), excludes_claim, claim, direction)
 
 
 def accuracy_verdict(summary: Summary, paper_value: float) -> str:
     """An absolute accuracy matches when the paper's value lies in our 95 % CI."""
     if not (math.isfinite(summary.ci_low) and math.isfinite(summary.ci_high)):
         return NO_DATA
-    return MATCHES if summary.contains(paper_value) else DIFFERS
+    return MATCHES if summary.contains(paper_value) else MISMATCH
+
+
+# --- sensitivity: an exact permutation test -----------------------------------------------
+
+
+def _mean_difference(x, y, axis):
+    return np.mean(x, axis=axis) - np.mean(y, axis=axis)
+
+
+def permutation_p(
+    treatment: Sequence[float], baseline: Sequence[float], shift: float = 0.0
+) -> float:
+    """Two-sided p of "treatment - baseline = shift" (difference of means) from every
+    relabelling of the two arms (``scipy.stats.permutation_test``, exact); NaN below two
+    values per arm."""
+    a, b = _clean(treatment), _clean(baseline)
+    if len(a) < 2 or len(b) < 2:
+        return math.nan
+    return _exact_permutation_p(tuple(a - shift), tuple(b))
+
+
+@functools.lru_cache(maxsize=1024)
+def _exact_permutation_p(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    # Cached: 10 + 10 seeds are 184,756 relabellings, and pages ask for the same test twice.
+    result = sps.permutation_test(
+        (np.array(a), np.array(b)),
+        _mean_difference,
+        permutation_type="independent",
+        vectorized=True,
+        n_resamples=np.inf,
+        alternative="two-sided",
+    )
+    return float(result.pvalue)
+
+
+def smallest_permutation_p(n_treatment: int, n_baseline: int) -> float:
+    """The smallest two-sided p the exact permutation test can give at these n."""
+    return min(1.0, 2 / math.comb(n_treatment + n_baseline, n_treatment))
+
+
+def permutation_verdict(
+    treatment: Sequence[float],
+    baseline: Sequence[float],
+    claim: float | None = None,
+    direction: int = 0,
+) -> str:
+    """The rule with "excludes x" decided by the permutation test at the same level."""
+    a, b = _clean(treatment), _clean(baseline)
+    p_zero = permutation_p(a, b)
+    if not math.isfinite(p_zero):
+        return NO_DATA
+    excludes_claim = claim is not None and permutation_p(a, b, claim) < ALPHA
+    return decide(float(a.mean() - b.mean()), p_zero < ALPHA, excludes_claim, claim, direction)
+
+
+# --- power and multiplicity ---------------------------------------------------------------
+
+
+def pooled_sd(treatment: Sequence[float], baseline: Sequence[float]) -> float:
+    """The two arms' pooled sd (the scale of the two-sample t-test); NaN below 2 + 2."""
+    a, b = _clean(treatment), _clean(baseline)
+    if len(a) < 2 or len(b) < 2:
+        return math.nan
+    ss = a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1)
+    return math.sqrt(ss / (len(a) + len(b) - 2))
+
+
+def detectable_effect(sd: float, n_treatment: int, n_baseline: int | None = None) -> float:
+    """The smallest true difference that a two-sided two-sample t-test at ``ALPHA`` detects
+    with ``POWER`` at these n and this sd (statsmodels' ``TTestIndPower``)."""
+    n_baseline = n_treatment if n_baseline is None else n_baseline
+    if min(n_treatment, n_baseline) < 2 or not math.isfinite(sd):
+        return math.nan
+    cohen_d = TTestIndPower().solve_power(
+        nobs1=n_baseline, ratio=n_treatment / n_baseline, alpha=ALPHA, power=POWER
+    )
+    return float(cohen_d) * sd
+
+
+def seeds_needed(effect: float, sd: float) -> float:
+    """Seeds per arm for that t-test to detect ``effect`` with ``POWER``; NaN when there is
+    no spread or no effect to detect."""
+    if not (math.isfinite(effect) and math.isfinite(sd)) or effect == 0 or sd == 0:
+        return math.nan
+    power = TTestIndPower()
+    cohen_d = abs(effect) / sd
+    # Two is the fewest a t-test can use (the solver only searches above it). The power
+    # is NaN for very large effects (scipy's noncentral t gives up where it is near 1).
+    if not power.power(cohen_d, nobs1=2, alpha=ALPHA) < POWER:
+        return 2.0
+    return float(math.ceil(power.solve_power(cohen_d, alpha=ALPHA, power=POWER)))
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm-adjusted p values of a pre-stated family (statsmodels' ``multipletests``).
+
+    A test without a p (NaN: too few runs) stays NaN and counts as p = 1 for the others,
+    so the family keeps its pre-stated size.
+    """
+    p = np.asarray(pvalues, dtype=float)
+    if not len(p):
+        return []
+    present = np.isfinite(p)
+    adjusted = multipletests(np.where(present, p, 1.0), method="holm")[1]
+    return [float(a) if ok else math.nan for a, ok in zip(adjusted, present, strict=True)]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One comparison judged: the Welch verdict (primary), the permutation test's verdict
+    (sensitivity), and what these seeds can detect."""
+
+    comparison: Comparison
+    claim: float | None  # the paper's difference, None for a direction or a contrast
+    verdict: str
+    permutation_verdict: str
+    detectable: float  # smallest true difference these n detect with POWER
+    target: float  # what a decision is about: the claim, else the observed difference
+    seeds_needed: float  # per arm, to detect ``target`` with POWER
+
+
+def assess(
+    treatment: Sequence[float],
+    baseline: Sequence[float],
+    claim: float | None = None,
+    direction: int = 0,
+) -> Assessment:
+    """Judge ``treatment - baseline`` against a claim, a direction or nothing (a contrast)."""
+    c = welch(treatment, baseline)
+    sd = pooled_sd(treatment, baseline)
+    target = c.diff if claim is None else claim
+    return Assessment(
+        comparison=c,
+        claim=claim,
+        verdict=interval_verdict(c, claim, direction),
+        permutation_verdict=permutation_verdict(treatment, baseline, claim, direction),
+        detectable=detectable_effect(sd, c.n_treatment, c.n_baseline),
+        target=target,
+        seeds_needed=seeds_needed(target, sd),
+    )
 
 
 # --- convergence measures -------------------------------------------------------------
@@ -183,17 +354,10 @@ def common_threshold(runs: Sequence[Sequence[float]], window: int) -> float:
     return float(max(ends)) if ends else math.nan
 
 
-def last_epoch_sd(losses: Sequence[float], iterations_per_epoch: int) -> float:
-    """Standard deviation of the per-iteration training loss over the last epoch."""
+def last_epoch_log_sd(losses: Sequence[float], iterations_per_epoch: int) -> float:
+    """sd of the log training loss over the last epoch: fluctuation relative to the loss
+    level (a loss five times lower with the same relative noise scores the same)."""
     x = np.asarray(losses, dtype=float)[-int(iterations_per_epoch) :]
-    return float(x.std(ddof=1)) if len(x) > 1 else math.nan
-
-
-def detectable_difference(sd: float, n: int, confidence: float = CONFIDENCE) -> float:
-    """Half-width of the CI of a difference of two arms with ``n`` seeds each and sd ``sd``.
-
-    A true difference smaller than this usually leaves zero inside the interval.
-    """
-    if n < 2 or not math.isfinite(sd):
+    if len(x) < 2 or np.any(x <= 0):
         return math.nan
-    return float(sps.t.ppf((1 + confidence) / 2, 2 * n - 2)) * sd * math.sqrt(2 / n)
+    return float(np.log(x).std(ddof=1))

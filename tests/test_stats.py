@@ -1,7 +1,9 @@
-"""lib.stats: summaries, Welch comparisons, the verdict rule, convergence measures."""
+"""lib.stats: summaries, Welch, the verdict rule and its edges, Holm, power, permutation,
+convergence measures — each against an answer known by hand or computed independently."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -46,8 +48,10 @@ def test_welch_matches_scipy():
 def test_welch_needs_two_values_per_arm():
     c = stats.welch([93.0], [92.0, 92.5])
     assert c.diff == pytest.approx(0.75)
-    assert math.isnan(c.ci_low) and math.isnan(c.p)
-    assert stats.improvement_verdict(c, 1.0) == stats.NO_DATA
+    assert math.isnan(c.ci_low) and math.isnan(c.p) and not c.judged
+    a = stats.assess([93.0], [92.0, 92.5], claim=1.0)
+    assert a.verdict == a.permutation_verdict == stats.NO_DATA
+    assert math.isnan(a.detectable) and math.isnan(a.seeds_needed)
 
 
 def _comparison(low, high):
@@ -55,29 +59,146 @@ def _comparison(low, high):
 
 
 @pytest.mark.parametrize(
-    ("low", "high", "paper", "verdict"),
+    ("low", "high", "claim", "verdict"),
     [
-        (0.2, 1.0, 1.76, stats.REPRODUCED),  # right sign, excludes 0 (even if below the paper)
-        (1.0, 3.0, 1.76, stats.REPRODUCED),
-        (-0.5, 0.5, 1.76, stats.NOT_REPRODUCED),  # excludes the paper, includes 0
-        (-2.0, -0.5, 1.76, stats.NOT_REPRODUCED),  # opposite sign
-        (-0.5, 2.5, 1.76, stats.INCONCLUSIVE),  # includes both 0 and the paper
-        (-1.0, -0.2, -0.5, stats.REPRODUCED),  # a claimed decrease, reproduced
+        (0.2, 1.0, 0.5, stats.REPRODUCED),  # excludes 0 on the paper's side, contains d
+        (0.19, 1.54, 0.10, stats.LARGER),  # the issue's LR decay at epoch 5: ~9x the claim
+        (0.2, 1.0, 1.76, stats.SMALLER),
+        (-0.5, 0.5, 1.76, stats.NOT_REPRODUCED),  # contains 0, excludes d
+        (-2.0, -0.5, 1.76, stats.NOT_REPRODUCED),  # the other side of 0
+        (-0.5, 2.5, 1.76, stats.INCONCLUSIVE),  # contains 0 and d
+        (0.0, 2.0, 1.0, stats.INCONCLUSIVE),  # touching 0 contains it
+        (0.0, 0.5, 1.0, stats.NOT_REPRODUCED),  # touching 0, short of d
+        (0.5, 1.0, 1.0, stats.REPRODUCED),  # touching d contains it
+        (-1.0, -0.2, -0.5, stats.REPRODUCED),  # a claimed decrease
+        (-3.0, -1.0, -0.5, stats.LARGER),
         (0.1, 0.4, -0.5, stats.NOT_REPRODUCED),
     ],
 )
-def test_improvement_verdict_rule(low, high, paper, verdict):
-    assert stats.improvement_verdict(_comparison(low, high), paper) == verdict
+def test_claim_rule_on_intervals(low, high, claim, verdict):
+    assert stats.interval_verdict(_comparison(low, high), claim) == verdict
 
 
-def test_direction_and_accuracy_verdicts():
-    assert stats.direction_verdict(_comparison(-50, -10), -1) == stats.REPRODUCED
-    assert stats.direction_verdict(_comparison(10, 50), -1) == stats.CONTRADICTED
-    assert stats.direction_verdict(_comparison(-10, 50), -1) == stats.INCONCLUSIVE
+@pytest.mark.parametrize(
+    ("low", "high", "direction", "verdict"),
+    [
+        (-50, -10, -1, stats.REPRODUCED),
+        (10, 50, -1, stats.NOT_REPRODUCED),
+        (-10, 50, -1, stats.INCONCLUSIVE),
+        (0.1, 1.0, 0, stats.HIGHER),  # direction 0 and no claim: a contrast
+        (-1.0, -0.1, 0, stats.LOWER),
+        (-1.0, 1.0, 0, stats.NO_CLEAR_DIFFERENCE),
+        (0.0, 1.0, 0, stats.NO_CLEAR_DIFFERENCE),
+    ],
+)
+def test_direction_and_contrast_rule(low, high, direction, verdict):
+    assert stats.interval_verdict(_comparison(low, high), direction=direction) == verdict
+
+
+BASE = [-1.0, 0.0, 1.0]  # sd 1: the Welch interval of (BASE + k) - BASE is k ± 2.267
+
+
+@pytest.mark.parametrize(
+    ("shift", "claim", "verdict"),
+    [
+        (10.0, 10.0, stats.REPRODUCED),
+        (10.0, 5.0, stats.LARGER),
+        (10.0, 20.0, stats.SMALLER),
+        (10.0, -10.0, stats.NOT_REPRODUCED),
+        (1.0, 1.0, stats.INCONCLUSIVE),
+        (1.0, 5.0, stats.NOT_REPRODUCED),
+    ],
+)
+def test_synthetic_samples_with_known_verdicts(shift, claim, verdict):
+    a = stats.assess([x + shift for x in BASE], BASE, claim=claim)
+    half = sps.t.ppf(0.975, 4) * math.sqrt(2 / 3)
+    assert (a.comparison.ci_low, a.comparison.ci_high) == (
+        pytest.approx(shift - half),
+        pytest.approx(shift + half),
+    )
+    assert a.verdict == verdict
+    # sd 1 at n = 3: the detectable effect is Cohen's d for 80 % power
+    assert a.detectable == pytest.approx(3.0709, abs=1e-3)
+
+
+def test_zero_spread_is_an_exact_difference():
+    a = stats.assess([1.0, 1.0, 1.0], [0.0, 0.0, 0.0], claim=1.0)
+    assert (a.comparison.ci_low, a.comparison.ci_high) == (1.0, 1.0)
+    assert a.verdict == stats.REPRODUCED
+    assert stats.assess([1.0] * 3, [0.0] * 3, claim=2.0).verdict == stats.SMALLER
+    assert a.detectable == 0.0 and math.isnan(a.seeds_needed)
+    # three seeds per arm: the permutation test cannot go below p = 0.1
+    assert a.permutation_verdict == stats.INCONCLUSIVE
+
+
+def test_accuracy_verdict():
     s = stats.summarise([93.0, 93.2, 93.1])
     assert stats.accuracy_verdict(s, 93.12) == stats.MATCHES
-    assert stats.accuracy_verdict(s, 96.04) == stats.DIFFERS
+    assert stats.accuracy_verdict(s, 96.04) == stats.MISMATCH
     assert stats.accuracy_verdict(stats.summarise([93.0]), 93.0) == stats.NO_DATA
+
+
+def test_holm_known_answers():
+    adjusted = stats.holm([0.01, 0.04, 0.03, 0.2, 0.5])
+    assert adjusted == pytest.approx([0.05, 0.12, 0.12, 0.4, 0.5])
+    # a missing p stays missing and counts as p = 1: the family keeps its size (3)
+    with_missing = stats.holm([0.01, math.nan, 0.04])
+    assert with_missing[0] == pytest.approx(0.03) and with_missing[2] == pytest.approx(0.08)
+    assert math.isnan(with_missing[1])
+    assert stats.holm([]) == []
+    assert stats.holm([0.02, 0.03]) == pytest.approx([0.04, 0.04])  # never below a smaller p's
+    assert stats.holm([0.9, 0.8]) == pytest.approx([1.0, 1.0])  # capped at 1
+
+
+def _power(cohen_d: float, n: int) -> float:
+    """Two-sided two-sample t-test power from the noncentral t, independent of statsmodels."""
+    df, nc = 2 * n - 2, cohen_d * math.sqrt(n / 2)
+    crit = sps.t.ppf(0.975, df)
+    return sps.nct.sf(crit, df, nc) + sps.nct.cdf(-crit, df, nc)
+
+
+def test_detectable_effect_has_80_percent_power():
+    for n, sd in [(3, 0.44), (10, 1.0), (2, 2.0)]:
+        effect = stats.detectable_effect(sd, n)
+        assert _power(effect / sd, n) == pytest.approx(0.8, abs=1e-4)
+    assert stats.detectable_effect(1.0, 3) == pytest.approx(3.0709, abs=1e-3)
+    assert stats.detectable_effect(1.0, 10) == pytest.approx(1.3249, abs=1e-3)
+    assert math.isnan(stats.detectable_effect(0.5, 1))
+    assert math.isnan(stats.detectable_effect(math.nan, 3))
+
+
+def test_seeds_needed_known_answers():
+    assert stats.seeds_needed(1.0, 1.0) == 17  # the textbook 16.7 for Cohen's d = 1
+    assert stats.seeds_needed(-0.5, 1.0) == 64  # the sign does not matter; 63.8
+    assert stats.seeds_needed(20.0, 1.0) == 2  # two seeds already suffice
+    assert _power(1.0, 17) >= 0.8 > _power(1.0, 16)
+    assert math.isnan(stats.seeds_needed(0.0, 1.0))
+    assert math.isnan(stats.seeds_needed(1.0, 0.0))
+
+
+def test_permutation_test_is_exact():
+    a, b = [1.0, 2.0, 4.0], [0.0, 3.0, 5.0]
+    pooled = a + b
+    observed = np.mean(a) - np.mean(b)
+    extreme = 0
+    splits = list(itertools.combinations(range(6), 3))
+    for idx in splits:
+        x = [pooled[i] for i in idx]
+        y = [pooled[i] for i in range(6) if i not in idx]
+        extreme += np.mean(x) - np.mean(y) >= observed - 1e-12
+    one_sided = extreme / len(splits)
+    assert stats.permutation_p(a, b) == pytest.approx(min(1.0, 2 * min(one_sided, 1.0)))
+    separated = stats.permutation_p([10.0, 11.0, 12.0], BASE)
+    assert separated == pytest.approx(0.1) == stats.smallest_permutation_p(3, 3)
+    assert stats.permutation_p([x + 5 for x in BASE], BASE, shift=5.0) == pytest.approx(1.0)
+    assert stats.smallest_permutation_p(10, 10) == pytest.approx(2 / 184_756)
+    assert math.isnan(stats.permutation_p([1.0], BASE))
+
+
+def test_permutation_verdict_at_ten_seeds():
+    base = [float(x) for x in range(10)]
+    assert stats.permutation_verdict([x + 20 for x in base], base, claim=20.0) == stats.REPRODUCED
+    assert stats.permutation_verdict([x + 20 for x in base], base, claim=50.0) == stats.SMALLER
 
 
 def test_convergence_measures():
@@ -89,15 +210,9 @@ def test_convergence_measures():
     level = stats.common_threshold(runs, 2)
     assert level == pytest.approx(0.35)
     assert all(not math.isnan(stats.iterations_to_reach(r, level, 2)) for r in runs)
-    assert stats.last_epoch_sd(losses, 3) == pytest.approx(0.0)
-    assert stats.last_epoch_sd([1.0, 3.0], 2) == pytest.approx(math.sqrt(2))
-
-
-def test_detectable_difference():
-    d = stats.detectable_difference(0.5, 3)
-    assert d == pytest.approx(sps.t.ppf(0.975, 4) * 0.5 * math.sqrt(2 / 3))
-    # two arms that differ by more than it are significant at that sd
-    a = np.array([-0.5, 0.0, 0.5])
-    c = stats.welch(a + d * 1.01, a)
-    assert c.ci_low > 0
-    assert math.isnan(stats.detectable_difference(0.5, 1))
+    assert stats.last_epoch_log_sd(losses, 3) == pytest.approx(0.0)
+    # the same relative noise at a loss ten times lower scores the same
+    high, low = [1.0, 2.0, 1.0, 2.0], [0.1, 0.2, 0.1, 0.2]
+    assert stats.last_epoch_log_sd(high, 4) == pytest.approx(stats.last_epoch_log_sd(low, 4))
+    assert stats.last_epoch_log_sd(high, 4) == pytest.approx(np.log(2) / math.sqrt(3))
+    assert math.isnan(stats.last_epoch_log_sd([0.0, 1.0], 2))

@@ -250,6 +250,22 @@ def lr_factors(config: RunConfig, epochs: int) -> list[float]:
     return [lr_factor(config, e) for e in range(epochs)]
 
 
+# Fields that say how long and with which LR multipliers a run trains, not what it is.
+SCHEDULE_FIELDS = ("arm", "epochs", "schedule", "lr_gamma", "lr_step_epochs")
+
+
+def trains_identically(arm: str, other: str, profile: str, epochs: int) -> bool:
+    """Whether two arms' runs compute the same thing through ``epochs`` epochs: every
+    field but the schedule's equal and the same LR multiplier in each of those epochs
+    (step decay before its first step is the constant LR)."""
+    a, b = run_config(arm, profile, 0), run_config(other, profile, 0)
+
+    def model(config: RunConfig) -> dict:
+        return {k: v for k, v in config.to_dict().items() if k not in SCHEDULE_FIELDS}
+
+    return model(a) == model(b) and lr_factors(a, epochs) == lr_factors(b, epochs)
+
+
 def lr_schedules(results: Results) -> dict[str, list[float]]:
     """The LR multiplier per epoch under each schedule reading, labelled by arm and schedule."""
     configs = [run_config(arm, results.model_profile, 0) for arm in SCHEDULE_ARMS]

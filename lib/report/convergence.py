@@ -1,4 +1,12 @@
-"""Figs 4-6 measured: how fast and how smoothly one arm's training loss falls against another's."""
+"""Figs 4-6 measured: how fast and how smoothly one arm's training loss falls against another's.
+
+Each claim has one measure, stated before its numbers (``lib.report.claims``):
+"faster" is the iterations until the smoothed loss first reaches a level every run of
+both arms reaches; "less fluctuation" is the sd of the log loss over the last epoch,
+i.e. the fluctuation relative to the loss level (decay lowers the loss itself several
+fold, which would shrink a raw sd mechanically). Both are exploratory: the paper gives no
+number, so each is judged as a direction (lower is the claim).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +14,15 @@ import numpy as np
 import pandas as pd
 
 from lib import stats
-from lib.report.claims import CONVERGENCE_CLAIMS, LAST_EPOCH_SD, MEAN_LOSS, REACH
-from lib.report.formatting import CI, code, interval, mean_sd, num, p_value, verdict_html
+from lib.report.claims import CONVERGENCE_CLAIMS, LOG_SD, REACH
+from lib.report.formatting import CI, code, interval, mean_sd, num, p_value
 from lib.report.results import Results
+from lib.report.tables import sensitivity_cell, verdict_cell
+from lib.report.verdicts import PERMUTATION, disagreements
+
+CLAIMED = -1  # both measures are lower when the claim holds
+# measure -> (unit, digits shown)
+UNITS = {REACH: ("iterations", 0), LOG_SD: ("(sd of log loss)", 3)}
 
 
 def loss_runs(results: Results, arm: str, epochs: int) -> list[np.ndarray]:
@@ -36,48 +50,53 @@ def smoothing_window(per_epoch: int) -> int:
 
 
 def convergence(results: Results, arm: str, baseline: str, epochs: int) -> dict:
-    """Measured "faster / smoother convergence" of ``arm`` over ``baseline``.
-
-    Over the first ``epochs`` epochs: iterations until the smoothed loss first reaches a
-    level every run of both arms reaches; the mean training loss (area under the curve,
-    lower = faster); and the sd of the per-iteration loss over the last epoch (lower =
-    less fluctuation). Each is compared with a Welch test.
-    """
+    """The convergence claims about ``arm`` over ``baseline``, measured over the first
+    ``epochs`` epochs; each measure compared with Welch and judged as a direction."""
     per_epoch = iterations_per_epoch(results)
     window = smoothing_window(per_epoch)
     runs = {a: loss_runs(results, a, epochs) for a in (arm, baseline)}
     threshold = stats.common_threshold(runs[arm] + runs[baseline], window)
-    # measure -> (per-run value, the claimed sign of the difference, digits shown)
-    measures = {
-        REACH: (lambda r: stats.iterations_to_reach(r, threshold, window), -1, 0),
-        MEAN_LOSS: (lambda r: float(np.mean(r)), -1, 3),
-        LAST_EPOCH_SD: (lambda r: stats.last_epoch_sd(r, per_epoch), -1, 3),
+    per_run = {
+        REACH: lambda r: stats.iterations_to_reach(r, threshold, window),
+        LOG_SD: lambda r: stats.last_epoch_log_sd(r, per_epoch),
     }
-    rows, comparisons = [], {}
-    for name, (fn, sign, digits) in measures.items():
-        a = [fn(r) for r in runs[arm]]
-        b = [fn(r) for r in runs[baseline]]
-        c = stats.welch(a, b)
-        comparisons[name] = (c, stats.direction_verdict(c, sign))
+    rows, judged = [], {}
+    for claim in CONVERGENCE_CLAIMS:
+        if (claim.arm, claim.baseline) != (arm, baseline):
+            continue
+        unit, digits = UNITS[claim.measure]
+        a = [per_run[claim.measure](r) for r in runs[arm]]
+        b = [per_run[claim.measure](r) for r in runs[baseline]]
+        judged[claim.measure] = assessment = stats.assess(a, b, direction=CLAIMED)
+        c = assessment.comparison
         rows.append(
             {
-                "Measure": name,
+                "Claim": claim.claim,
+                "Measured as": claim.measure,
                 code(baseline): mean_sd(stats.summarise(b), digits),
                 code(arm): mean_sd(stats.summarise(a), digits),
                 "Difference": num(c.diff, digits, sign=True),
                 CI: interval(c.ci_low, c.ci_high, digits, sign=True),
                 "Welch p": p_value(c.p),
-                "Claim holds?": verdict_html(comparisons[name][1]),
+                "Verdict (exploratory)": verdict_cell(
+                    results, assessment.verdict, assessment, unit, digits
+                ),
+                "Sensitivity": sensitivity_cell(assessment.verdict, changes(assessment)),
             }
         )
     return {
         "table": pd.DataFrame(rows),
-        "comparisons": comparisons,
+        "judged": judged,
         "threshold": threshold,
         "window": window,
         "epochs": epochs,
         "per_epoch": per_epoch,
     }
+
+
+def changes(assessment: stats.Assessment) -> list[tuple[str, str]]:
+    """The permutation test's verdict where it differs (no second endpoint for losses)."""
+    return disagreements(assessment.verdict, [(PERMUTATION, assessment.permutation_verdict)])
 
 
 def convergence_claims(results: Results) -> pd.DataFrame:
@@ -88,18 +107,14 @@ def convergence_claims(results: Results) -> pd.DataFrame:
         key = (claim.arm, claim.baseline, epochs)
         if key not in cache:
             cache[key] = convergence(results, claim.arm, claim.baseline, epochs)
-        c, verdict = cache[key]["comparisons"][claim.measure]
-        digits = 0 if claim.measure == REACH else 3
+        row = cache[key]["table"].set_index("Claim").loc[claim.claim]
         rows.append(
             {
                 "Figure": claim.figure,
                 "Claim": claim.claim,
                 "Measured as": f"{claim.measure} ({code(claim.arm)} − {code(claim.baseline)}, "
                 f"{epochs} epochs)",
-                "Ours": num(c.diff, digits, sign=True),
-                CI: interval(c.ci_low, c.ci_high, digits, sign=True),
-                "Welch p": p_value(c.p),
-                "Verdict": verdict_html(verdict),
+                **row[["Difference", CI, "Welch p", "Verdict (exploratory)", "Sensitivity"]],
             }
         )
     return pd.DataFrame(rows)

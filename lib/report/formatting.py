@@ -14,15 +14,16 @@ from lib.report.results import Results
 
 CONFIDENCE = f"{100 * stats.CONFIDENCE:.0f}"  # "95"
 CI = f"{CONFIDENCE} % CI"
-GREY = "#6e7781"
+POWER = f"{100 * stats.POWER:.0f} % power"  # "80 % power"
+GREEN, AMBER, RED, BLUE, GREY = "#1a7f37", "#9a6700", "#cf222e", "#0969da", "#6e7781"
+# By the verdict's first words: qualifiers in brackets keep the colour of their verdict.
 VERDICT_COLOURS = {
-    stats.REPRODUCED: "#1a7f37",
-    stats.MATCHES: "#1a7f37",
-    stats.NOT_REPRODUCED: "#cf222e",
-    stats.CONTRADICTED: "#cf222e",
-    stats.DIFFERS: "#9a6700",
-    stats.INCONCLUSIVE: GREY,
-    stats.NO_DATA: GREY,
+    stats.REPRODUCED: GREEN,
+    stats.MATCHES: GREEN,
+    stats.DIRECTION_ONLY: AMBER,
+    stats.MISMATCH: AMBER,
+    stats.NOT_REPRODUCED: RED,
+    stats.DIFFERS: BLUE,
 }
 
 
@@ -57,6 +58,7 @@ def p_value(p) -> str:
 
 
 def verdict_html(verdict: str) -> str:
+    """A verdict in its colour (grey: inconclusive, no clear difference, n/a, no data)."""
     colour = VERDICT_COLOURS.get(verdict.split(" (")[0], GREY)
     return f'<span style="color:{colour};font-weight:600">{html.escape(verdict)}</span>'
 
@@ -103,15 +105,37 @@ def protocol_phrase(results: Results) -> str:
 def accuracy_verdict_text(results: Results, s: stats.Summary, paper_value: float) -> str:
     verdict = stats.accuracy_verdict(s, paper_value)
     if results.reduced and verdict != stats.NO_DATA:
-        return f"not comparable ({results.profile} protocol)"
+        return f"not comparable ({results.profile} proxy)"
     return verdict
 
 
-def improvement_verdict_text(results: Results, c: stats.Comparison, paper_diff: float) -> str:
-    verdict = stats.improvement_verdict(c, paper_diff)
-    if results.reduced and verdict != stats.NO_DATA:
-        return f"{verdict} ({results.profile} protocol)"
+def verdict_text(results: Results, verdict: str) -> str:
+    """A verdict, marked as the proxy's when the profile is a reduced one."""
+    if results.reduced and verdict not in (stats.NO_DATA, stats.NOT_APPLICABLE):
+        return f"{verdict} ({results.profile} proxy)"
     return verdict
+
+
+def power_note(a: stats.Assessment, unit: str = "points", digits: int = 2) -> str:
+    """What the seeds can detect, for a verdict that leaves the question open."""
+    c = a.comparison
+    n = (
+        f"{c.n_treatment} per arm"
+        if c.n_treatment == c.n_baseline
+        else (f"{c.n_treatment} vs {c.n_baseline}")
+    )
+    seeds = "n/a" if not finite(a.seeds_needed) else f"{a.seeds_needed:,.0f}"
+    return (
+        f"n = {n} detects {num(a.detectable, digits)} {unit} or more "
+        f"({POWER}); {seeds} seeds per arm would detect "
+        f"{'the claimed' if a.claim is not None else 'the observed'} "
+        f"{num(a.target, digits, sign=True)}"
+    )
+
+
+def leaves_open(verdict: str) -> bool:
+    """Verdicts that come with ``power_note``: the interval holds 0 and the claim (if any)."""
+    return verdict in (stats.INCONCLUSIVE, stats.NO_CLEAR_DIFFERENCE)
 
 
 def commit_html(commit, dirty) -> str:

@@ -9,139 +9,105 @@ from __future__ import annotations
 import pandas as pd
 
 from lib import stats
-from lib.ablations import ARMS, run_config
-from lib.report.architecture import lr_factors
+from lib.ablations import ARMS
+from lib.report.architecture import trains_identically
 from lib.report.claims import (
     BASELINE,
     BASELINE_READINGS,
-    LAST_EPOCH_SD,
+    LOG_SD,
     LONG,
-    MEAN_LOSS,
     REACH,
     READINGS,
     SHORT,
     paper_accuracy,
-    paper_diff,
     paper_epochs,
 )
+from lib.report.convergence import UNITS
 from lib.report.formatting import (
     CI,
+    POWER,
     epochs_label,
     finite,
-    improvement_verdict_text,
     interval,
+    leaves_open,
     md_codes,
     mean_sd,
     num,
     p_value,
+    power_note,
     protocol_phrase,
+    verdict_text,
 )
 from lib.report.readings import reading_verdicts
 from lib.report.results import BEST, Results
-from lib.report.tables import verdict_counts
+from lib.report.verdicts import LAST_TWO_EPOCHS, PERMUTATION, primary_judgement
+
+
+def open_question(verdict: str, assessment: stats.Assessment, unit: str, digits: int) -> str:
+    """The power note as a sentence, for a verdict that leaves the question open."""
+    return f" At this n: {power_note(assessment, unit, digits)}." if leaves_open(verdict) else ""
 
 
 def finding(results: Results, arm: str, baseline: str = BASELINE) -> str:
-    """One sentence per epoch count the paper reports for ``arm``: ours, the paper's, verdict."""
+    """One paragraph per epoch count the paper reports for ``arm``: ours, the paper's,
+    the verdict, what the seeds can detect, the sensitivity analyses."""
     if results.empty:
         return "No results yet, so no verdict."
     out = []
     for epochs in paper_epochs(arm):
-        c = results.compare(arm, baseline, epochs)
-        cb = results.compare(arm, baseline, epochs, BEST)
-        d = paper_diff(arm, epochs, baseline)
-        verdict = improvement_verdict_text(results, c, d)
+        j = primary_judgement(results, arm, epochs)
+        c, cb = j.comparison, results.compare(arm, baseline, epochs, BEST)
+        changes = "; ".join(f"the {name} gives *{v}*" for name, v in j.changes)
         out.append(
             f"At the paper's {epochs_label(results, epochs)} epochs, `{arm}` changes final "
             f"test accuracy by **{num(c.diff, sign=True)} points** over `{baseline}` "
             f"({CI} {interval(c.ci_low, c.ci_high, sign=True)}, Welch p = {p_value(c.p)}, "
-            f"n = {c.n_treatment} vs {c.n_baseline}); the paper reports {num(d, sign=True)}. "
-            f"Verdict: **{verdict}**. On the optimistic best-epoch reading the change is "
+            f"Holm-adjusted over the five primary claims {p_value(j.holm_p)}, "
+            f"n = {c.n_treatment} vs {c.n_baseline}); the paper reports "
+            f"{num(j.assessment.claim, sign=True)}. Verdict: "
+            f"**{verdict_text(results, j.verdict)}**."
+            + open_question(j.verdict, j.assessment, "points", 2)
+            + (
+                f" Sensitivity: {changes}."
+                if changes
+                else f" Sensitivity: the {PERMUTATION} and the {LAST_TWO_EPOCHS} agree."
+            )
+            + f" On the optimistic best-epoch reading the change is "
             f"{num(cb.diff, sign=True)} points."
         )
     return "\n\n".join(out)
 
 
 def convergence_sentence(results: Results, conv: dict, arm: str, baseline: str = BASELINE) -> str:
-    """What ``lib.report.convergence.convergence`` measured, with the verdicts."""
+    """What ``lib.report.convergence.convergence`` measured: each claim's measure first,
+    then its numbers and its (exploratory) verdict."""
     if results.empty or not conv["per_epoch"]:
         return "No per-iteration losses yet, so convergence cannot be measured."
-    c_it, v_it = conv["comparisons"][REACH]
-    c_sd, v_sd = conv["comparisons"][LAST_EPOCH_SD]
-    c_mean, v_mean = conv["comparisons"][MEAN_LOSS]
-    return (
-        f"Over the first {conv['epochs']} epochs ({conv['per_epoch']} iterations each; loss "
-        f"smoothed over {conv['window']} iterations) every run of both arms gets below a "
-        f"training loss of {num(conv['threshold'], 3)}. `{arm}` gets there "
-        f"{num(abs(c_it.diff), 0)} iterations {'earlier' if c_it.diff < 0 else 'later'} "
-        f"than `{baseline}` on average ({CI} {interval(c_it.ci_low, c_it.ci_high, 0, True)}, "
-        f"p = {p_value(c_it.p)}): *faster* is **{v_it}**. Its mean training loss over the run "
-        f'differs by {num(c_mean.diff, 3, True)} ({v_mean} as "faster"), and the sd of the '
-        f"loss over the last epoch by {num(c_sd.diff, 3, True)} "
-        f"({CI} {interval(c_sd.ci_low, c_sd.ci_high, 3, True)}): *less fluctuation* is "
-        f"**{v_sd}**."
-    )
-
-
-# --- the introduction ---------------------------------------------------------------------
-
-
-def verdict_summary(results: Results) -> str:
-    """At a glance: how many improvements are judged and how, and the headline change."""
-    counts = verdict_counts(results)
-    judged = sum(n for v, n in counts.items() if v != stats.NO_DATA)
-    if results.empty:
-        summary = "**No results yet**: none of the paper's claims can be judged."
-    else:
-        where = f" under the reduced `{results.profile}` protocol" if results.reduced else ""
-        verdicts = (stats.REPRODUCED, stats.NOT_REPRODUCED, stats.INCONCLUSIVE)
-        parts = [f"{counts.get(v, 0)} {v}" for v in verdicts]
-        summary = (
-            f"Of the paper's {sum(counts.values())} improvements over the baseline, "
-            f"{judged} can be judged{where}: **" + ", ".join(parts) + "**."
+    out = []
+    for measure, a in conv["judged"].items():
+        c, (unit, digits) = a.comparison, UNITS[measure]
+        numbers = (
+            f"({CI} {interval(c.ci_low, c.ci_high, digits, True)}, p = {p_value(c.p)}): "
+            f"**{verdict_text(results, a.verdict)}** (exploratory)."
+            + open_question(a.verdict, a, unit, digits)
         )
-        if counts.get(stats.NO_DATA):
-            summary += f" {counts[stats.NO_DATA]} lack the runs for a verdict."
-        s_imp, s_base = results.summary("improved"), results.summary(BASELINE)
-        c = results.compare("improved")
-        summary += (
-            f" Our combined model reaches {mean_sd(s_imp)} % against the baseline's "
-            f"{mean_sd(s_base)} % after epoch {results.horizon(SHORT)}, a change of "
-            f"{num(c.diff, sign=True)} points ({CI} "
-            f"{interval(c.ci_low, c.ci_high, sign=True)})."
-        )
-    return "**At a glance.** " + summary
-
-
-def protocol_note(results: Results) -> str:
-    """What the profile's protocol lets the verdicts say."""
-    if results.profile is None:
-        return "There are no results, so no protocol to describe."
-    if not results.reduced:
-        return (
-            "These results follow the paper's protocol, so absolute accuracies and "
-            "improvements are both judged."
-        )
-    return (
-        f"The `{results.profile}` profile is a **reduced protocol** "
-        f"({protocol_phrase(results)}). Its absolute accuracies cannot be expected to "
-        "reach the paper's, so accuracy verdicts are shown but marked *not comparable*; what "
-        "carries over is the **sign and size of each improvement** over the baseline, judged "
-        f"by the rule above. The paper's {SHORT}-epoch cells are read at our epoch "
-        f"{results.horizon(SHORT)} and its {LONG}-epoch cells at our epoch "
-        f"{results.horizon(LONG)}."
-    )
-
-
-def precision_note(results: Results) -> str:
-    precisions = results.runs["precision"].value_counts()
-    return (
-        "Training precision in these records: "
-        + (", ".join(f"**{p}** ({n} runs)" for p, n in precisions.items()) or "none yet")
-        + ". bf16 means bf16 autocast of the convolutions (weights, optimiser and loss in "
-        "fp32); the paper, trained on a GTX 1060 that has no bf16 units, almost certainly "
-        "used fp32."
-    )
+        if measure == REACH:
+            out.append(
+                f"*Faster* is measured as the iterations until the training loss, smoothed "
+                f"over {conv['window']} iterations, first reaches "
+                f"{num(conv['threshold'], 3)}, the highest level at which a run of either "
+                f"arm ends its first {conv['epochs']} epochs ({conv['per_epoch']} iterations "
+                f"each). `{arm}` gets there {num(abs(c.diff), 0)} iterations "
+                f"{'earlier' if c.diff < 0 else 'later'} than `{baseline}` on average " + numbers
+            )
+        elif measure == LOG_SD:
+            out.append(
+                "*Less fluctuation* is measured as the sd of the log training loss over the "
+                "last epoch, the fluctuation relative to the loss level (decay lowers the "
+                "loss itself, which would shrink a raw sd mechanically). "
+                f"`{arm}`'s differs from `{baseline}`'s by {num(c.diff, 3, True)} " + numbers
+            )
+    return "\n\n".join(out)
 
 
 # --- the readings chapter -------------------------------------------------------------------
@@ -176,11 +142,11 @@ def readings_reproduce(results: Results) -> str:
     """Whether any reading reproduces the paper's improvements (a sentence)."""
     found, judged = [], 0
     for reading in READINGS:
-        for what, verdict in reading_verdicts(results, reading.arm):
-            if verdict in (stats.NO_DATA,) or verdict.startswith("not run"):
+        for what, j in reading_verdicts(results, reading.arm):
+            if j is None or j.verdict in (stats.NO_DATA, stats.NOT_APPLICABLE):
                 continue
             judged += 1
-            if verdict == stats.REPRODUCED:
+            if j.verdict == stats.REPRODUCED:
                 found.append(f"{what} under `{reading.arm}` ({reading.label})")
     if not judged:
         return "No reading has enough results for a verdict yet."
@@ -194,16 +160,16 @@ def readings_reproduce(results: Results) -> str:
 
 
 def step_note(results: Results) -> str:
-    """Says so when the step schedule has not decayed yet at the paper's short cell."""
-    step = run_config("resnet34_lr_step", results.model_profile, 0)
+    """Says why the step schedule's short-cell verdict is n/a, when it is."""
     h = results.horizon(SHORT)
-    if any(factor != 1.0 for factor in lr_factors(step, h)):
+    if not trains_identically("resnet34_lr_step", BASELINE, results.model_profile, h):
         return ""
     return (
-        f"Note: with the `{results.model_profile}` profile the step schedule first decays "
-        f"after epoch {step.lr_step_epochs}, so at the paper's {SHORT}-epoch cell (our "
-        f"epoch {h}) `resnet34_lr_step` has trained exactly like the constant-LR baseline; "
-        f"only its {LONG}-epoch verdict says something about step decay."
+        f"Note: with the `{results.model_profile}` profile the step schedule has not decayed "
+        f"yet at the paper's {SHORT}-epoch cell (our epoch {h}), so there `resnet34_lr_step` "
+        f"has trained exactly like the constant-LR baseline and its verdict is "
+        f"*{stats.NOT_APPLICABLE}*; only its {LONG}-epoch verdict says something about step "
+        "decay."
     )
 
 
@@ -224,15 +190,15 @@ def resolution_text(results: Results) -> str:
         f"and Inception over the plain stem at the same resolution by "
         f"{num(diff.diff, sign=True)} ({interval(diff.ci_low, diff.ci_high, sign=True)})."
     )
-    if inc.ci_low > 0 or inc.ci_high < 0:
+    if not inc.contains(0.0):
         share = 100 * res.diff / inc.diff
         return text + (
             f" Resolution alone accounts for about **{share:.0f} %** of the Inception "
             "stem's change over the baseline."
         )
     return text + (
-        " The Inception stem's own change is not distinguishable from zero here, so "
-        "there is no gain to split between resolution and Inception structure."
+        f" The Inception stem's own change shows *{stats.NO_CLEAR_DIFFERENCE}* from zero "
+        "here, so there is no gain to split between resolution and Inception structure."
     )
 
 
@@ -249,9 +215,9 @@ def spread_text(results: Results) -> str:
         f"Across the {len(sds)} arms with at least two seeds, the seed-to-seed sd of final "
         f"accuracy ranges from {num(sds[lo])} (`{lo}`) to {num(sds[hi])} (`{hi}`) "
         f"points, median {num(median_sd)}. With {n_seeds} seeds per arm and that median "
-        f"sd, two arms must differ by about "
-        f"{num(stats.detectable_difference(median_sd, n_seeds))} points before the "
-        f"{CI} of their difference excludes zero."
+        f"sd, a two-sided t-test at the 5 % level detects a difference of "
+        f"{num(stats.detectable_effect(median_sd, n_seeds))} points or more with {POWER}; "
+        "smaller true differences are usually missed."
     )
 
 

@@ -6,7 +6,6 @@ import html
 
 import pandas as pd
 
-from lib import stats
 from lib.config import RunConfig
 from lib.report.claims import (
     BASELINE,
@@ -17,41 +16,35 @@ from lib.report.claims import (
     paper_diff,
     paper_epochs,
 )
-from lib.report.formatting import (
-    code,
-    epochs_label,
-    finite,
-    interval,
-    mean_sd,
-    num,
-    verdict_html,
-)
+from lib.report.formatting import code, epochs_label, finite, interval, mean_sd, num
 from lib.report.provenance import normalisations
 from lib.report.results import Results
+from lib.report.tables import judgement_cell
+from lib.report.verdicts import Judgement, judge
+
+NOT_RUN = "not run (depends on the run length)"
 
 
-def reading_verdicts(results: Results, arm: str) -> list[tuple[str, str]]:
-    """(which paper comparison, verdict) under the reading ``arm`` stands for."""
-    out = []
+def reading_verdicts(results: Results, arm: str) -> list[tuple[str, Judgement | None]]:
+    """(which paper comparison, its judgement; None where the reading has no such run)
+    under the reading ``arm`` stands for."""
+    inception = paper_diff("resnet34_inception", SHORT)
     if arm in BASELINE_READINGS:
         # the paper's Table 4 with this arm as the baseline it improves on
-        c = results.compare("resnet34_inception", arm)
-        d = paper_diff("resnet34_inception", SHORT)
-        out.append((f"Table 4 against {arm}", stats.improvement_verdict(c, d)))
-    elif arm.startswith("resnet34_inception"):
-        c = results.compare(arm, BASELINE)
-        out.append(
-            ("Table 4", stats.improvement_verdict(c, paper_diff("resnet34_inception", SHORT)))
+        return [
+            (f"Table 4 against {arm}", judge(results, "resnet34_inception", arm, claim=inception))
+        ]
+    if arm.startswith("resnet34_inception"):
+        return [("Table 4", judge(results, arm, BASELINE, claim=inception))]
+    return [
+        (
+            f"Table 2, {epochs_label(results, epochs)} ep",
+            judge(results, arm, BASELINE, epochs, claim=paper_diff("resnet34_lr", epochs))
+            if results.available(arm, epochs)
+            else None,
         )
-    else:
-        for epochs in paper_epochs("resnet34_lr"):
-            if results.available(arm, epochs):
-                c = results.compare(arm, BASELINE, epochs)
-                v = stats.improvement_verdict(c, paper_diff("resnet34_lr", epochs))
-            else:
-                v = "not run (depends on the run length)"
-            out.append((f"Table 2, {epochs_label(results, epochs)} ep", v))
-    return out
+        for epochs in paper_epochs("resnet34_lr")
+    ]
 
 
 def readings_table(results: Results) -> pd.DataFrame:
@@ -74,8 +67,8 @@ def readings_table(results: Results) -> pd.DataFrame:
                     else "n/a"
                 ),
                 "Verdict under this reading": "<br>".join(
-                    f"{html.escape(k)}: {verdict_html(v)}"
-                    for k, v in reading_verdicts(results, arm)
+                    f"{html.escape(what)}: " + (judgement_cell(results, j) if j else NOT_RUN)
+                    for what, j in reading_verdicts(results, arm)
                 ),
             }
         )

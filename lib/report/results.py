@@ -26,6 +26,7 @@ PROFILE_PREFERENCE = ("paper", "cpu", "smoke")
 PAPER_ARMS = [name for name, arm in ARMS.items() if arm.paper_accuracy]
 READY_SEEDS = 3  # complete runs per paper arm before a profile leads the chapters
 FINAL, BEST = "final", "best"  # which epoch of a run stands for it (see Results.values)
+LAST_TWO = "last two"  # the mean of the last two epochs (a sensitivity endpoint)
 
 
 def results_dir() -> Path:
@@ -117,13 +118,14 @@ class Results:
         """Per-seed test accuracy (%) at the paper's ``paper_epochs``.
 
         ``final``: the accuracy after that epoch (the primary number); ``best``: the best
-        epoch up to it (optimistic: selected on the test set).
+        epoch up to it (optimistic: selected on the test set); ``last two``: the mean of
+        that epoch and the one before (constant-LR runs swing from epoch to epoch).
         """
         if not self.available(arm, paper_epochs):
             return np.array([])
         h = self.horizon(paper_epochs)
         accs = [a[:h] for a in self.arm_runs(arm)["test_accuracy"] if len(a) >= h]
-        pick = (lambda a: a[-1]) if reading == FINAL else max
+        pick = {FINAL: lambda a: a[-1], BEST: max, LAST_TWO: lambda a: np.mean(a[-2:])}[reading]
         return np.array([pick(a) for a in accs], dtype=float)
 
     def summary(self, arm: str, paper_epochs: int = SHORT, reading: str = FINAL):
@@ -160,6 +162,19 @@ class Results:
             "missing_arms": [a for a, n in per_arm.items() if n == 0],
             "partial_arms": [a for a, n in per_arm.items() if 0 < n < len(seeds)],
         }
+
+    @cached_property
+    def epoch_losses(self) -> pd.DataFrame:
+        """Per complete run and epoch: the mean training loss and the test loss (read from
+        the records: ``lib.results``' frame carries accuracies only)."""
+        rows = [
+            {"arm": arm, "seed": seed, **{k: e[k] for k in ("epoch", "train_loss", "test_loss")}}
+            for arm, seed, path in zip(
+                self.runs["arm"], self.runs["seed"], self.runs["path"], strict=True
+            )
+            for e in records.read_record(Path(path))["epochs"]
+        ]
+        return pd.DataFrame(rows, columns=["arm", "seed", "epoch", "train_loss", "test_loss"])
 
     @cached_property
     def benches(self) -> list[tuple[Path, dict]]:

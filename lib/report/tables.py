@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import html
 
 import pandas as pd
 
@@ -13,9 +13,7 @@ from lib.report.claims import (
     SHORT,
     TABLE_ARMS,
     accuracy_claims,
-    improvement_claims,
     paper_accuracy,
-    paper_diff,
     paper_epochs,
 )
 from lib.report.formatting import (
@@ -23,15 +21,19 @@ from lib.report.formatting import (
     accuracy_verdict_text,
     code,
     epochs_label,
-    finite,
-    improvement_verdict_text,
     interval,
+    leaves_open,
     mean_sd,
     num,
     p_value,
+    power_note,
     verdict_html,
+    verdict_text,
 )
 from lib.report.results import BEST, Results
+from lib.report.verdicts import Judgement, judge, primary_family
+
+TABLE_OF = {arm: str(table) for table, arm in TABLE_ARMS.items()}
 
 
 def accuracy_row(results: Results, arm: str, paper_epochs: int, paper_value) -> dict:
@@ -40,7 +42,7 @@ def accuracy_row(results: Results, arm: str, paper_epochs: int, paper_value) -> 
     return {
         "Model": code(arm),
         "Epochs": epochs_label(results, paper_epochs),
-        "Paper (%)": num(paper_value) if paper_value is not None else "—",
+        "Paper": f"{num(paper_value)} %" if paper_value is not None else "—",
         "Ours, final epoch (mean ± sd)": mean_sd(s),
         CI: interval(s.ci_low, s.ci_high),
         "n": s.n,
@@ -64,74 +66,76 @@ def paper_table(results: Results, table: int) -> pd.DataFrame:
     )
 
 
-def improvement_row(results: Results, arm: str, epochs: int, baseline: str = BASELINE) -> dict:
-    c = results.compare(arm, baseline, epochs)
-    cb = results.compare(arm, baseline, epochs, BEST)
-    pd_ = paper_diff(arm, epochs, baseline) if epochs in ARMS[arm].paper_accuracy else None
+def verdict_cell(
+    results: Results,
+    verdict: str,
+    assessment: stats.Assessment,
+    unit: str = "points",
+    digits: int = 2,
+) -> str:
+    """The verdict in colour; under one that leaves the question open, what n detects."""
+    cell = verdict_html(verdict_text(results, verdict))
+    if leaves_open(verdict):
+        cell += f"<br><small>{html.escape(power_note(assessment, unit, digits))}</small>"
+    return cell
+
+
+def sensitivity_cell(verdict: str, changes: list[tuple[str, str]]) -> str:
+    """'holds', or each sensitivity analysis that gives another verdict, with its verdict."""
+    if verdict in (stats.NOT_APPLICABLE, stats.NO_DATA):
+        return "—"
+    if not changes:
+        return "holds"
+    return "changes: " + "; ".join(f"{name} → {verdict_html(v)}" for name, v in changes)
+
+
+def judgement_cell(results: Results, j: Judgement) -> str:
+    """``verdict_cell`` with the sensitivity analyses that change it, for a table without
+    a Sensitivity column."""
+    cell = verdict_cell(results, j.verdict, j.assessment)
+    if j.changes:
+        cell += f"<br><small>{sensitivity_cell(j.verdict, j.changes)}</small>"
+    return cell
+
+
+def primary_row(results: Results, j: Judgement) -> dict:
+    c, d = j.comparison, j.assessment.claim
     return {
-        "Change": f"{code(arm)} − {code(baseline)}",
-        "Epochs": epochs_label(results, epochs),
-        "Paper (points)": num(pd_, sign=True) if pd_ is not None else "—",
+        "Table": TABLE_OF[j.arm],
+        "Change": f"{code(j.arm)} − {code(j.baseline)}",
+        "Epochs": epochs_label(results, j.paper_epochs),
+        "Paper (points)": num(d, sign=True),
         "Ours, final epoch": num(c.diff, sign=True),
         CI: interval(c.ci_low, c.ci_high, sign=True),
-        "Welch p": p_value(c.p),
         "n": f"{c.n_treatment} vs {c.n_baseline}",
-        "Best epoch (optimistic)": num(cb.diff, sign=True),
-        "Verdict": verdict_html(improvement_verdict_text(results, c, pd_))
-        if pd_ is not None
-        else "—",
+        "Welch p": p_value(c.p),
+        "Holm p (family of 5)": p_value(j.holm_p),
+        "Best epoch (optimistic)": num(
+            results.compare(j.arm, j.baseline, j.paper_epochs, BEST).diff, sign=True
+        ),
+        "Verdict": verdict_cell(results, j.verdict, j.assessment),
+        "Sensitivity": sensitivity_cell(j.verdict, j.changes),
     }
 
 
-def improvement_table(results: Results, table: int) -> pd.DataFrame:
-    arm = TABLE_ARMS[table]
-    return pd.DataFrame([improvement_row(results, arm, e) for e in paper_epochs(arm)])
+def primary_table(results: Results, table: int | None = None) -> pd.DataFrame:
+    """The primary family (the paper's improvements), or the rows of one paper table."""
+    return pd.DataFrame(
+        [
+            primary_row(results, j)
+            for j in primary_family(results)
+            if table is None or TABLE_OF[j.arm] == str(table)
+        ]
+    )
 
 
-def headline(results: Results) -> pd.DataFrame:
-    """Every claim: the paper's number, ours, the difference, the verdict."""
-    rows = []
-    for table, arm, epochs, value in accuracy_claims():
-        s = results.summary(arm, epochs)
-        rows.append(
-            {
-                "Table": table,
-                "Claim": f"accuracy of {code(arm)}, {epochs_label(results, epochs)} epochs",
-                "Paper": f"{num(value)} %",
-                "Ours (mean ± sd)": mean_sd(s),
-                CI: interval(s.ci_low, s.ci_high),
-                "n": s.n,
-                "Ours − paper": num(s.mean - value, sign=True),
-                "Best epoch (optimistic)": mean_sd(results.summary(arm, epochs, BEST)),
-                "Verdict": verdict_html(accuracy_verdict_text(results, s, value)),
-            }
-        )
-    for table, arm, epochs, d in improvement_claims():
-        c = results.compare(arm, BASELINE, epochs)
-        rows.append(
-            {
-                "Table": table,
-                "Claim": f"improvement {code(arm)} − {code(BASELINE)}, "
-                f"{epochs_label(results, epochs)} epochs",
-                "Paper": f"{num(d, sign=True)} pts",
-                "Ours (mean ± sd)": f"{num(c.diff, sign=True)} (Welch p {p_value(c.p)})",
-                CI: interval(c.ci_low, c.ci_high, sign=True),
-                "n": f"{c.n_treatment} vs {c.n_baseline}",
-                "Ours − paper": num(c.diff - d, sign=True),
-                "Best epoch (optimistic)": num(
-                    results.compare(arm, BASELINE, epochs, BEST).diff, sign=True
-                ),
-                "Verdict": verdict_html(improvement_verdict_text(results, c, d)),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def verdict_counts(results: Results) -> Counter:
-    """How many improvement claims got each verdict (plain rule, no protocol suffix)."""
-    return Counter(
-        stats.improvement_verdict(results.compare(arm, BASELINE, epochs), d)
-        for _, arm, epochs, d in improvement_claims()
+def accuracy_table(results: Results) -> pd.DataFrame:
+    """Every accuracy the paper reports, ours beside it."""
+    return pd.DataFrame(
+        [
+            {"Table": table, **accuracy_row(results, arm, epochs, value)}
+            for table, arm, epochs, value in accuracy_claims()
+        ]
     )
 
 
@@ -179,24 +183,19 @@ def spread_table(results: Results, arms: list[str] | None = None) -> pd.DataFram
 def contrast_row(
     results: Results, arm: str, baseline: str, label: str, epochs: int = SHORT
 ) -> dict:
-    """A comparison the paper does not make: our difference and whether its CI excludes 0."""
-    c = results.compare(arm, baseline, epochs)
-    if not (finite(c.ci_low) and finite(c.ci_high)):
-        effect = stats.NO_DATA
-    elif c.ci_low > 0:
-        effect = "higher (CI above 0)"
-    elif c.ci_high < 0:
-        effect = "lower (CI below 0)"
-    else:
-        effect = "no clear difference (CI includes 0)"
+    """A comparison the paper does not make (exploratory): differs, or no clear difference."""
+    j = judge(results, arm, baseline, epochs)
+    c = j.comparison
     return {
         "Question": label,
         "Contrast": f"{code(arm)} − {code(baseline)}",
+        "Epochs": epochs_label(results, epochs),
         "Difference (points)": num(c.diff, sign=True),
         CI: interval(c.ci_low, c.ci_high, sign=True),
         "Welch p": p_value(c.p),
         "n": f"{c.n_treatment} vs {c.n_baseline}",
-        "Effect": effect,
+        "Verdict (exploratory)": verdict_cell(results, j.verdict, j.assessment),
+        "Sensitivity": sensitivity_cell(j.verdict, j.changes),
     }
 
 

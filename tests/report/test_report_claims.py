@@ -36,8 +36,11 @@ def test_improvements_are_differences_to_the_baseline():
 def test_convergence_claims_name_measured_arms():
     for claim in claims.CONVERGENCE_CLAIMS:
         assert claim.arm in ARMS and claim.baseline in ARMS
-        assert claim.measure in (claims.REACH, claims.MEAN_LOSS, claims.LAST_EPOCH_SD)
+        assert claim.measure in (claims.REACH, claims.LOG_SD)
         assert claim.paper_epochs in (claims.SHORT, claims.LONG)
+    # one measure per claim, and "faster" always measured the same way
+    assert len({(c.arm, c.claim) for c in claims.CONVERGENCE_CLAIMS}) == 3
+    assert {c.measure for c in claims.CONVERGENCE_CLAIMS if "faster" in c.claim} == {claims.REACH}
 
 
 def test_every_ambiguity_has_one_default_reading():

@@ -17,22 +17,23 @@ def test_loss_runs_cut_at_the_horizon(smoke):
     assert convergence.loss_runs(smoke, "resnet34_selu", 4) == []  # ran 2 epochs only
 
 
-def test_measures_and_their_welch_comparisons(smoke):
+def test_one_measure_per_claim_judged_as_a_direction(smoke):
     conv = convergence.convergence(smoke, "resnet34_lr", "resnet34", 4)
-    assert list(conv["table"]["Measure"]) == [claims.REACH, claims.MEAN_LOSS, claims.LAST_EPOCH_SD]
+    assert list(conv["table"]["Measured as"]) == [claims.REACH, claims.LOG_SD]
     assert conv["window"] == convergence.smoothing_window(16) == 3
-    runs = convergence.loss_runs(smoke, "resnet34_lr", 4) + convergence.loss_runs(
-        smoke, "resnet34", 4
-    )
-    assert conv["threshold"] == stats.common_threshold(runs, 3)
-    mean_loss, verdict = conv["comparisons"][claims.MEAN_LOSS]
-    a = [np.mean(r) for r in convergence.loss_runs(smoke, "resnet34_lr", 4)]
-    b = [np.mean(r) for r in convergence.loss_runs(smoke, "resnet34", 4)]
-    assert mean_loss.diff == pytest.approx(np.mean(a) - np.mean(b))
-    assert verdict == stats.direction_verdict(mean_loss, -1)
+    runs = {a: convergence.loss_runs(smoke, a, 4) for a in ("resnet34_lr", "resnet34")}
+    assert conv["threshold"] == stats.common_threshold(runs["resnet34_lr"] + runs["resnet34"], 3)
+    fluctuation = conv["judged"][claims.LOG_SD]
+    a = [stats.last_epoch_log_sd(r, 16) for r in runs["resnet34_lr"]]
+    b = [stats.last_epoch_log_sd(r, 16) for r in runs["resnet34"]]
+    assert fluctuation.comparison.diff == pytest.approx(np.mean(a) - np.mean(b))
+    assert fluctuation.verdict == stats.interval_verdict(fluctuation.comparison, direction=-1)
+    selu = convergence.convergence(smoke, "resnet34_selu", "resnet34", 2)
+    assert list(selu["judged"]) == [claims.REACH]  # SELU's claim is "faster" only
 
 
 def test_convergence_claims_table(smoke):
     table = convergence.convergence_claims(smoke)
     assert list(table["Claim"]) == [c.claim for c in claims.CONVERGENCE_CLAIMS]
     assert "4 epochs" in table["Measured as"][0] and "2 epochs" in table["Measured as"][2]
+    assert all("(smoke proxy)" in v for v in table["Verdict (exploratory)"])

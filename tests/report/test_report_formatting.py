@@ -30,9 +30,12 @@ def test_mean_sd_says_how_many_seeds():
 
 
 def test_verdicts_and_names_as_html():
-    assert "#1a7f37" in fmt.verdict_html(stats.REPRODUCED)
-    assert "#cf222e" in fmt.verdict_html("not reproduced (cpu protocol)")
-    assert fmt.GREY in fmt.verdict_html("something else")
+    assert fmt.GREEN in fmt.verdict_html(stats.REPRODUCED)
+    assert fmt.RED in fmt.verdict_html("not reproduced (cpu proxy)")
+    assert fmt.AMBER in fmt.verdict_html(stats.SMALLER + " (cpu proxy)")
+    assert fmt.BLUE in fmt.verdict_html(stats.LOWER)
+    for grey in (stats.INCONCLUSIVE, stats.NO_CLEAR_DIFFERENCE, stats.NOT_APPLICABLE, "other"):
+        assert fmt.GREY in fmt.verdict_html(grey)
     assert fmt.code("a<b") == "<code>a&lt;b</code>"
     assert fmt.md_codes(["a", "b"]) == "`a`, `b`"
     assert fmt.commit_html("0123456789abcdef", True) == "<code>0123456789</code> (dirty)"
@@ -43,8 +46,26 @@ def test_protocol_words_follow_the_profile(smoke, nothing, fixtures):
     phrase = fmt.protocol_phrase(smoke)
     assert "2,000 of 60,000 training images" in phrase and "2 instead of 10 epochs" in phrase
     s = smoke.summary("resnet34")
-    assert fmt.accuracy_verdict_text(smoke, s, 93.12) == "not comparable (smoke protocol)"
-    c = smoke.compare("improved")
-    assert fmt.improvement_verdict_text(smoke, c, 2.92).endswith("(smoke protocol)")
+    assert fmt.accuracy_verdict_text(smoke, s, 93.12) == "not comparable (smoke proxy)"
+    assert fmt.verdict_text(smoke, stats.REPRODUCED) == "reproduced (smoke proxy)"
+    for unmarked in (stats.NO_DATA, stats.NOT_APPLICABLE):
+        assert fmt.verdict_text(smoke, unmarked) == unmarked
+    paper = Results("paper", fixtures, smoke.frame)
+    assert fmt.verdict_text(paper, stats.REPRODUCED) == stats.REPRODUCED
     assert fmt.protocol_phrase(nothing) == "no protocol (no results)"
     assert fmt.protocol_phrase(Results("paper", fixtures, smoke.frame)) == "the paper's protocol"
+
+
+def test_power_note_for_open_verdicts():
+    base = [-1.0, 0.0, 1.0]  # sd 1 at n = 3: detects Cohen's d 3.07; d = 1 needs 17 seeds
+    a = stats.assess([x + 1 for x in base], base, claim=1.0)
+    assert a.verdict == stats.INCONCLUSIVE and fmt.leaves_open(a.verdict)
+    assert fmt.power_note(a) == (
+        "n = 3 per arm detects 3.07 points or more (80 % power); "
+        "17 seeds per arm would detect the claimed +1.00"
+    )
+    contrast = stats.assess([x + 1 for x in base], base)
+    assert contrast.verdict == stats.NO_CLEAR_DIFFERENCE and "the observed +1.00" in (
+        fmt.power_note(contrast)
+    )
+    assert not fmt.leaves_open(stats.REPRODUCED)

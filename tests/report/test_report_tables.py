@@ -3,48 +3,56 @@
 from __future__ import annotations
 
 from lib import stats
-from lib.report import claims, readings, tables
-from lib.report.formatting import CI, mean_sd, num
+from lib.report import claims, readings, tables, verdicts
+from lib.report.formatting import CI, mean_sd, num, p_value
 
 
-def test_headline_has_every_claim_with_our_number(smoke):
-    headline = tables.headline(smoke)
-    accuracy, improvement = claims.accuracy_claims(), claims.improvement_claims()
-    assert len(headline) == len(accuracy) + len(improvement)
-    for row, (_, arm, epochs, value) in zip(headline.to_dict("records"), accuracy, strict=False):
-        assert row["Paper"] == f"{num(value)} %"
-        assert row["Ours (mean ± sd)"] == mean_sd(smoke.summary(arm, epochs))
-    assert list(headline[CI])  # every row has an interval cell
+def test_accuracy_table_has_every_claim_with_our_number(smoke):
+    table = tables.accuracy_table(smoke)
+    accuracy = claims.accuracy_claims()
+    assert len(table) == len(accuracy)
+    for row, (_, arm, epochs, value) in zip(table.to_dict("records"), accuracy, strict=True):
+        assert row["Paper"] == f"{num(value)} %"  # as the browser test finds it in the intro
+        assert row["Ours, final epoch (mean ± sd)"] == mean_sd(smoke.summary(arm, epochs))
+    assert list(table[CI])  # every row has an interval cell
+
+
+def test_primary_table_shows_holm_power_and_sensitivity(smoke):
+    table = tables.primary_table(smoke)
+    family = verdicts.primary_family(smoke)
+    assert len(table) == len(family) == 5
+    assert list(table["Holm p (family of 5)"]) == [p_value(j.holm_p) for j in family]
+    for cell, j in zip(table["Verdict"], family, strict=True):
+        assert j.verdict in cell and "(smoke proxy)" in cell
+        assert ("seeds per arm would detect the claimed" in cell) == (
+            j.verdict == stats.INCONCLUSIVE
+        )
+    assert all(s == "holds" or s.startswith("changes: ") for s in table["Sensitivity"])
+    assert len(tables.primary_table(smoke, 2)) == 2  # LR decay at 10 and 20 epochs
 
 
 def test_paper_table_pairs_baseline_and_arm(smoke):
     table = tables.paper_table(smoke, 2)
     assert len(table) == 4  # baseline and LR decay at 10 and 20 epochs
     assert list(table["Epochs"]) == ["10 (ours 2)", "10 (ours 2)", "20 (ours 4)", "20 (ours 4)"]
-    assert len(tables.improvement_table(smoke, 2)) == 2
     assert "not comparable" in table["Verdict"][0]
 
 
-def test_verdict_counts_cover_every_improvement(smoke):
-    counts = tables.verdict_counts(smoke)
-    assert sum(counts.values()) == len(claims.improvement_claims())
-    assert set(counts) <= {stats.REPRODUCED, stats.NOT_REPRODUCED, stats.INCONCLUSIVE}
-
-
-def test_contrasts_say_which_side_of_zero(smoke):
+def test_contrasts_use_the_same_vocabulary(smoke):
     rows = tables.contrast_table(
-        smoke, [("improved", "resnet34", "q"), ("resnet34_projection", "resnet34", "never run")]
+        smoke,
+        [
+            ("improved", "resnet34", "q"),
+            ("resnet34_projection", "resnet34", "never run"),
+            ("resnet34_lr_step", "resnet34", "identical"),
+        ],
     )
-    c = smoke.compare("improved")
-    expected = (
-        "higher (CI above 0)"
-        if c.ci_low > 0
-        else "lower (CI below 0)"
-        if c.ci_high < 0
-        else "no clear difference (CI includes 0)"
-    )
-    assert list(rows["Effect"]) == [expected, stats.NO_DATA]
-    assert rows["Difference (points)"][0] == num(c.diff, sign=True)
+    j = verdicts.judge(smoke, "improved")
+    assert j.verdict in (stats.HIGHER, stats.LOWER, stats.NO_CLEAR_DIFFERENCE)
+    verdict = rows["Verdict (exploratory)"]
+    assert j.verdict in verdict[0] and stats.NO_DATA in verdict[1]
+    assert stats.NOT_APPLICABLE in verdict[2] and rows["Sensitivity"][2] == "—"
+    assert rows["Difference (points)"][0] == num(j.comparison.diff, sign=True)
 
 
 def test_spread_table_one_row_per_arm(smoke):
@@ -56,8 +64,13 @@ def test_readings_table_and_verdicts(smoke):
     table = readings.readings_table(smoke)
     assert len(table) == len(claims.READINGS)
     assert list(table["Moves it by (vs our default)"]).count("default") == 3
-    verdicts = dict(readings.reading_verdicts(smoke, "resnet34_lr_cosine"))
-    assert verdicts["Table 2, 20 (ours 4) ep"] == "not run (depends on the run length)"
+    cosine = dict(readings.reading_verdicts(smoke, "resnet34_lr_cosine"))
+    assert cosine["Table 2, 20 (ours 4) ep"] is None  # not run: depends on the run length
+    assert (
+        readings.NOT_RUN in table.set_index("Arm").loc["<code>resnet34_lr_cosine</code>"].iloc[-1]
+    )
+    step = dict(readings.reading_verdicts(smoke, "resnet34_lr_step"))
+    assert step["Table 2, 10 (ours 2) ep"].verdict == stats.NOT_APPLICABLE
     ambiguities = readings.ambiguities_table(smoke)
     assert len(ambiguities) == 13
     normalisation = ambiguities.set_index("Ambiguity").loc["Normalisation", "Our choice"]

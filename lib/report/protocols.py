@@ -1,0 +1,167 @@
+"""What each protocol's verdicts can say, in sentences: the verdicts at a glance, the
+proxy's distortions, what the seeds can decide, the paper protocol's baseline so far.
+
+The paper protocol's verdicts are the primary ones; a reduced profile's are a proxy, and
+every page that shows its numbers says how it distorts them (``proxy_note``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from lib import stats
+from lib.ablations import run_config
+from lib.report.architecture import lr_factors
+from lib.report.claims import BASELINE, LONG, SHORT, paper_accuracy
+from lib.report.formatting import CI, interval, mean_sd, num, protocol_phrase
+from lib.report.results import Results
+from lib.report.verdicts import primary_family, survivors, verdict_counts
+
+# The verdicts counted at a glance, in this order ("direction only" of either size).
+GLANCE = (stats.REPRODUCED, stats.DIRECTION_ONLY, stats.NOT_REPRODUCED, stats.INCONCLUSIVE)
+
+
+def protocol_label(results: Results) -> str:
+    if results.profile is None:
+        return "no results"
+    if not results.reduced:
+        return "the paper's protocol"
+    return f"the `{results.profile}` profile, a proxy"
+
+
+def verdict_summary(results: Results) -> str:
+    """At a glance: the primary family's verdicts, Holm, and the combined model's change."""
+    glance = f"**At a glance ({protocol_label(results)}).**"
+    family = primary_family(results)
+    counts = verdict_counts(family)
+    judged = len(family) - counts.get(stats.NO_DATA, 0)
+    if not judged:
+        return (
+            f"{glance} None of the paper's {len(family)} improvement claims can be judged "
+            "yet: each needs two complete seeds of both arms."
+        )
+    by_kind = {kind: sum(n for v, n in counts.items() if v.startswith(kind)) for kind in GLANCE}
+    text = (
+        f"{glance} Of the paper's {len(family)} improvement claims (the primary family), "
+        f"{judged} can be judged: **"
+        + ", ".join(f"{n} {kind}" for kind, n in by_kind.items())
+        + f"**. After Holm's correction over the {len(family)}, {survivors(family)} of our "
+        "differences exclude 0 at the 5 % level."
+    )
+    if counts.get(stats.NO_DATA):
+        text += f" {counts[stats.NO_DATA]} lack two complete seeds per arm."
+    s_imp, s_base = results.summary("improved"), results.summary(BASELINE)
+    c = results.compare("improved")
+    return text + (
+        f" Our combined model reaches {mean_sd(s_imp)} % against the baseline's "
+        f"{mean_sd(s_base)} % after epoch {results.horizon(SHORT)}, a change of "
+        f"{num(c.diff, sign=True)} points ({CI} {interval(c.ci_low, c.ci_high, sign=True)})."
+    )
+
+
+def _decay_at_short_cell(profile: str) -> float:
+    """The exponential-decay arm's LR multiplier in the epoch read as the paper's 10th."""
+    config = run_config("resnet34_lr", profile, 0)
+    short = config.epochs * SHORT // LONG  # the Table 2 arms run twice the profile's epochs
+    return lr_factors(config, short)[-1]
+
+
+def _overfitting(results: Results) -> str:
+    """The baseline's test loss rising while its training loss falls, if it does."""
+    losses = results.epoch_losses
+    mean = losses[losses["arm"] == BASELINE].groupby("epoch")[["train_loss", "test_loss"]].mean()
+    if len(mean) < 2:
+        return ""
+    lowest, last = int(mean["test_loss"].idxmin()), int(mean.index.max())
+    if lowest == last:
+        return ""
+    return (
+        f"; {results.spec.train_subset:,} training images overfit: averaged over its seeds, "
+        f"`{BASELINE}`'s test loss rises from {num(mean.loc[lowest, 'test_loss'], 3)} after "
+        f"epoch {lowest} to {num(mean.loc[last, 'test_loss'], 3)} after epoch {last} while "
+        f"its training loss falls from {num(mean.loc[lowest, 'train_loss'], 3)} to "
+        f"{num(mean.loc[last, 'train_loss'], 3)}"
+    )
+
+
+def proxy_note(results: Results) -> str:
+    """MyST admonition for every page showing a reduced profile's numbers: a proxy, and
+    how it distorts them (empty for the paper's protocol or without results)."""
+    if not results.reduced or results.empty:
+        return ""
+    ours, paper = _decay_at_short_cell(results.profile), _decay_at_short_cell("paper")
+    decay = (
+        f"the LR decay is not rescaled to the shorter run: in our epoch "
+        f"{results.horizon(SHORT)}, read as the paper's {SHORT}th, the decayed LR is "
+        f"×{num(ours)} of the initial one where the paper's protocol has ×{num(paper)}"
+    )
+    return (
+        f":::{{important}} A proxy: the `{results.profile}` profile\n"
+        f"These numbers come from a reduced protocol ({protocol_phrase(results)}); its "
+        "verdicts are labelled *proxy* and its absolute accuracies *not comparable* with the "
+        f"paper's. The paper's {SHORT}-epoch cells are read at our epoch "
+        f"{results.horizon(SHORT)} and its {LONG}-epoch cells at our epoch "
+        f"{results.horizon(LONG)}. Known distortions: {decay}{_overfitting(results)}.\n:::\n"
+    )
+
+
+def permutation_floor(results: Results) -> str:
+    """What the exact permutation test can reach with the profile's seeds."""
+    if results.spec is None:
+        return "Without results there are no seeds to relabel."
+    n = len(results.spec.seeds)
+    floor = stats.smallest_permutation_p(n, n)
+    text = (
+        f"With {n} seeds per arm, as the `{results.profile}` profile plans, the exact "
+        f"permutation test has {math.comb(2 * n, n):,} "
+        f"relabellings, so its two-sided p cannot fall below {floor:.3g}"
+    )
+    if floor >= stats.ALPHA:
+        return text + (
+            ": it can never exclude a value at the 5 % level, and every verdict that "
+            "excludes 0 or the claim is flagged by it. That is a limit of the seeds, not a "
+            "finding."
+        )
+    return text + "."
+
+
+def paper_baseline(paper: Results) -> str:
+    """The baseline at the paper's own protocol so far, beside the paper's number."""
+    value = paper_accuracy(BASELINE, SHORT)
+    s = paper.summary(BASELINE)
+    if s.n == 0:
+        return (
+            f"No run of `{BASELINE}` at the paper's own protocol is complete yet "
+            "({doc}`paper_protocol`); those records will settle the absolute numbers on "
+            "this page."
+        )
+    where = (
+        f"its {CI} {interval(s.ci_low, s.ci_high)} "
+        + ("contains" if s.contains(value) else "excludes")
+        + " the paper's value"
+        if s.n > 1
+        else "one seed, no interval yet"
+    )
+    return (
+        f"At the paper's own protocol ({{doc}}`paper_protocol`), `{BASELINE}` reaches "
+        f"{mean_sd(s)} % after epoch {paper.horizon(SHORT)} against the paper's {num(value)} % "
+        f"({num(s.mean - value, sign=True)} points; {where})."
+    )
+
+
+def precision_note(results: Results) -> str:
+    precisions = results.runs["precision"].value_counts()
+    return (
+        "Training precision in these records: "
+        + (", ".join(f"**{p}** ({n} runs)" for p, n in precisions.items()) or "none yet")
+        + ". bf16 means bf16 autocast of the convolutions (weights, optimiser and loss in "
+        "fp32); the paper, trained on a GTX 1060 that has no bf16 units, almost certainly "
+        "used fp32."
+    )
+
+
+def paper_verdicts(shown: Results, paper: Results) -> str:
+    """The paper protocol's verdicts at a glance, when the chapters show another profile."""
+    if shown.profile == "paper":
+        return ""
+    return verdict_summary(paper) + " Its runs so far are on {doc}`paper_protocol`."

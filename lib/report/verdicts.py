@@ -1,0 +1,108 @@
+"""The rule applied to the records: every claim and contrast judged the same way.
+
+The paper's five improvement claims are the pre-stated primary family, shown with
+Holm-adjusted p values; every other comparison is exploratory. Each Welch verdict on the
+final epoch has two sensitivity verdicts beside it that never replace it: the exact
+permutation test, and the mean of the last two epochs as endpoint. An arm that trains
+identically to its baseline through the compared epoch gets n/a.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from lib import stats
+from lib.report.architecture import trains_identically
+from lib.report.claims import BASELINE, SHORT, improvement_claims
+from lib.report.results import LAST_TWO, Results
+
+PERMUTATION = "exact permutation test"
+LAST_TWO_EPOCHS = "mean of the last two epochs"
+SURVIVES = stats.ALPHA  # a Holm-adjusted p below it survives the family's correction
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One comparison of two arms at the paper's ``paper_epochs``, judged by the rule."""
+
+    arm: str
+    baseline: str
+    paper_epochs: int
+    assessment: stats.Assessment  # Welch on the final epoch, permutation, power
+    last_two: str  # the Welch verdict on the mean of the last two epochs
+    identical: bool  # the two arms train identically through the compared epoch
+    holm_p: float = math.nan  # set for the primary family only
+
+    @property
+    def comparison(self) -> stats.Comparison:
+        return self.assessment.comparison
+
+    @property
+    def verdict(self) -> str:
+        return stats.NOT_APPLICABLE if self.identical else self.assessment.verdict
+
+    @property
+    def changes(self) -> list[tuple[str, str]]:
+        return disagreements(
+            self.verdict,
+            [(PERMUTATION, self.assessment.permutation_verdict), (LAST_TWO_EPOCHS, self.last_two)],
+        )
+
+
+def disagreements(verdict: str, sensitivity: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (analysis, verdict) pairs of ``sensitivity`` that change a judged ``verdict``."""
+    if verdict in (stats.NOT_APPLICABLE, stats.NO_DATA):
+        return []
+    return [(name, other) for name, other in sensitivity if other != verdict]
+
+
+def judge(
+    results: Results,
+    arm: str,
+    baseline: str = BASELINE,
+    paper_epochs: int = SHORT,
+    claim: float | None = None,
+    direction: int = 0,
+) -> Judgement:
+    """``arm - baseline`` against the paper's ``claim`` (points), a ``direction`` (+1/-1)
+    or nothing (a contrast the paper never made)."""
+    assessment = stats.assess(
+        results.values(arm, paper_epochs),
+        results.values(baseline, paper_epochs),
+        claim,
+        direction,
+    )
+    last_two = stats.interval_verdict(
+        results.compare(arm, baseline, paper_epochs, LAST_TWO), claim, direction
+    )
+    horizon = results.horizon(paper_epochs)
+    identical = trains_identically(arm, baseline, results.model_profile, horizon)
+    return Judgement(arm, baseline, paper_epochs, assessment, last_two, identical)
+
+
+def primary_family(results: Results) -> list[Judgement]:
+    """The paper's improvements over the baseline, in the paper's order, with their Welch
+    p values Holm-adjusted over the whole family (a missing p counts as 1)."""
+    judged = [judge(results, arm, BASELINE, e, claim=d) for _, arm, e, d in improvement_claims()]
+    adjusted = stats.holm([j.comparison.p for j in judged])
+    return [dataclasses.replace(j, holm_p=p) for j, p in zip(judged, adjusted, strict=True)]
+
+
+def primary_judgement(results: Results, arm: str, paper_epochs: int) -> Judgement:
+    """The primary family's judgement of ``arm`` at ``paper_epochs`` (Holm p included)."""
+    return next(
+        j for j in primary_family(results) if (j.arm, j.paper_epochs) == (arm, paper_epochs)
+    )
+
+
+def verdict_counts(family: list[Judgement]) -> Counter:
+    """How many judgements got each verdict."""
+    return Counter(j.verdict for j in family)
+
+
+def survivors(family: list[Judgement]) -> int:
+    """How many differences exclude 0 after the family's Holm correction."""
+    return sum(1 for j in family if j.holm_p < SURVIVES)

@@ -1,0 +1,61 @@
+"""lib.report.protocols: verdicts per protocol, the proxy's distortions, what the seeds decide."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from lib.report import protocols, verdicts
+from lib.report.formatting import mean_sd, num
+
+
+def as_paper(results):
+    """The fixture records standing for the paper protocol's (10 planned seeds)."""
+    return dataclasses.replace(results, profile="paper")
+
+
+def test_verdict_summary_per_protocol(smoke, nothing):
+    text = protocols.verdict_summary(smoke)
+    assert text.startswith("**At a glance (the `smoke` profile, a proxy).** Of the paper's 5")
+    counts = verdicts.verdict_counts(verdicts.primary_family(smoke))
+    judged = sum(counts.values()) - counts.get("no data", 0)
+    assert f"{judged} can be judged" in text and mean_sd(smoke.summary("improved")) in text
+    survivors = verdicts.survivors(verdicts.primary_family(smoke))
+    assert f"{survivors} of our differences exclude 0" in text
+    assert protocols.verdict_summary(as_paper(smoke)).startswith(
+        "**At a glance (the paper's protocol).**"
+    )
+    assert "None of the paper's 5 improvement claims can be judged yet" in (
+        protocols.verdict_summary(nothing)
+    )
+    assert protocols.paper_verdicts(as_paper(smoke), smoke) == ""
+    assert "{doc}`paper_protocol`" in protocols.paper_verdicts(smoke, as_paper(smoke))
+
+
+def test_proxy_note_states_the_distortions(smoke, nothing):
+    note = protocols.proxy_note(smoke)
+    assert note.startswith(":::{important} A proxy: the `smoke` profile")
+    # exponential decay x0.8 per epoch, not rescaled: epoch 2 of ours vs the paper's 10th
+    assert "×0.80" in note and f"×{num(0.8**9)}" in note
+    losses = smoke.epoch_losses[smoke.epoch_losses["arm"] == "resnet34"]
+    test_loss = losses.groupby("epoch")["test_loss"].mean()
+    assert ("overfit" in note) == (test_loss.idxmin() < test_loss.index.max())
+    assert protocols.proxy_note(as_paper(smoke)) == "" and protocols.proxy_note(nothing) == ""
+
+
+def test_permutation_floor_follows_the_seeds(smoke, nothing):
+    two = protocols.permutation_floor(smoke)  # 2 seeds: 6 relabellings, p >= 1/3
+    assert "6 relabellings" in two and "below 0.333" in two and "never exclude" in two
+    ten = protocols.permutation_floor(as_paper(smoke))
+    assert "184,756 relabellings" in ten and "never" not in ten
+    assert protocols.permutation_floor(nothing).startswith("Without results")
+
+
+def test_paper_baseline_is_backed_by_records(smoke, nothing):
+    text = protocols.paper_baseline(smoke)  # the fixture records standing for the paper's
+    assert mean_sd(smoke.summary("resnet34")) in text and "93.12 %" in text
+    assert "after epoch 2" in text and "contains the paper's value" in text  # n = 2: wide
+    assert "No run of `resnet34` at the paper's own protocol" in protocols.paper_baseline(nothing)
+
+
+def test_precision_note(smoke):
+    assert "**bf16** (10 runs)" in protocols.precision_note(smoke)

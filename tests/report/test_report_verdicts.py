@@ -1,0 +1,55 @@
+"""lib.report.verdicts: the rule on the records, the primary family with Holm, n/a, sensitivity."""
+
+from __future__ import annotations
+
+import math
+
+from lib import stats
+from lib.report import claims, verdicts
+from lib.report.results import LAST_TWO
+
+
+def test_primary_family_is_the_papers_five_claims_with_holm(smoke):
+    family = verdicts.primary_family(smoke)
+    assert [(j.arm, j.paper_epochs) for j in family] == [
+        (arm, epochs) for _, arm, epochs, _ in claims.improvement_claims()
+    ]
+    raw = [j.comparison.p for j in family]
+    assert [j.holm_p for j in family] == stats.holm(raw)
+    assert all(j.holm_p >= p for j, p in zip(family, raw, strict=True))
+    assert [j.assessment.claim for j in family] == [d for *_, d in claims.improvement_claims()]
+    lr = verdicts.primary_judgement(smoke, "resnet34_lr", claims.LONG)
+    assert lr == family[1]
+    assert sum(verdicts.verdict_counts(family).values()) == 5
+    assert verdicts.survivors(family) == sum(p < 0.05 for p in stats.holm(raw))
+
+
+def test_a_judgement_is_the_rule_on_the_records(smoke):
+    j = verdicts.judge(smoke, "improved", claim=2.92)
+    a, b = smoke.values("improved"), smoke.values("resnet34")
+    assert j.assessment == stats.assess(a, b, claim=2.92)
+    assert j.last_two == stats.interval_verdict(
+        smoke.compare("improved", reading=LAST_TWO), claim=2.92
+    )
+    assert not j.identical and math.isnan(j.holm_p)  # Holm belongs to the family only
+    changed = {name for name, _ in j.changes}
+    assert changed <= {verdicts.PERMUTATION, verdicts.LAST_TWO_EPOCHS}
+    assert (verdicts.PERMUTATION in changed) == (j.assessment.permutation_verdict != j.verdict)
+
+
+def test_an_arm_identical_to_its_baseline_is_not_applicable(smoke):
+    # the step schedule first decays after epoch 5: at the smoke profile's epochs 2 and 4
+    # resnet34_lr_step trains exactly like the constant-LR baseline
+    for epochs in (claims.SHORT, claims.LONG):
+        j = verdicts.judge(smoke, "resnet34_lr_step", paper_epochs=epochs, claim=0.1)
+        assert j.identical and j.verdict == stats.NOT_APPLICABLE and j.changes == []
+    assert not verdicts.judge(smoke, "resnet34_lr", claim=0.1).identical
+
+
+def test_sensitivity_disagreements():
+    same = [(verdicts.PERMUTATION, stats.REPRODUCED)]
+    assert verdicts.disagreements(stats.REPRODUCED, same) == []
+    other = [(verdicts.LAST_TWO_EPOCHS, stats.INCONCLUSIVE)]
+    assert verdicts.disagreements(stats.REPRODUCED, other) == other
+    assert verdicts.disagreements(stats.NO_DATA, other) == []
+    assert verdicts.disagreements(stats.NOT_APPLICABLE, other) == []

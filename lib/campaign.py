@@ -350,8 +350,8 @@ def commit(results_dir: Path = records.RESULTS_DIR) -> str:
         seconds = record.get("cpu_time_s", record["wall_time_s"])
         hours[f"{record['arm']} seed {record['seed']}"] = seconds / 3600
     message = (
-        f"results/paper: {len(hours)} complete records, {sum(hours.values()):.2f} CPU-hours "
-        "(cpu_time_s, else wall time of a 1-thread run)\n\n"
+        f"results/paper: {len(hours)} complete records, {sum(hours.values()):.2f} h of compute "
+        "(each run's CPU time where its record has it, else its wall time)\n\n"
         + "\n".join(f"{run}: {h:.2f} h" for run, h in hours.items())
     )
     _git("add", "--", *paths)

@@ -103,3 +103,12 @@ def _problem(payload, config: RunConfig) -> str:
 def discard(path: Path | None) -> None:
     if path is not None:
         Path(path).unlink(missing_ok=True)
+        remove_torn_writes(path)
+
+
+def remove_torn_writes(path: Path) -> None:
+    """Temp files of saves of the checkpoint at ``path`` that a kill interrupted. Only the
+    run that owns the checkpoint may call this (the runner's lock makes it the only one
+    writing there), never a reader: it would delete a save in progress."""
+    for torn in Path(path).parent.glob(".checkpoint-*.tmp"):
+        torn.unlink(missing_ok=True)

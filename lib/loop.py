@@ -63,6 +63,8 @@ def run_epochs(
         for c in configs
     ]
     states = [new_progress() for _ in configs]
+    if checkpoint:
+        checkpoints.remove_torn_writes(checkpoint)
     saved = checkpoints.load(checkpoint, base)
     if saved:
         engine.load_state_dict(saved)

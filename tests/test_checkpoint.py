@@ -273,3 +273,18 @@ def test_a_checkpoint_written_before_the_one_loop_resumes_to_its_record(tmp_path
     for ours, theirs in zip(epochs, old["epochs"], strict=True):
         assert ours == pytest.approx(theirs, rel=1e-5)
     assert resumed["iteration_losses"] == pytest.approx(old["iteration_losses"], rel=1e-5)
+
+
+def test_temp_files_of_a_torn_save_are_removed_by_the_run_not_by_readers(
+    fmnist_small_test, tmp_path
+):
+    path = tmp_path / checkpoint.FILENAME
+    torn = tmp_path / ".checkpoint-abc123.tmp"
+    torn.write_bytes(b"half a checkpoint")
+    assert checkpoint.load(path, tiny()) is None and torn.exists()  # a reader leaves it
+    with pytest.raises(Stop):  # the run that owns the checkpoint cleans up
+        train(tiny(), fmnist_small_test, False, stop_after(1), checkpoint=path)
+    assert not torn.exists() and path.exists()
+    torn.write_bytes(b"half a checkpoint")
+    checkpoint.discard(path)
+    assert not torn.exists() and not path.exists()

@@ -9,6 +9,10 @@ jupyter-book then renders from that cache without executing anything itself.
     python book/execute.py --out BUILD_ROOT   # cache at BUILD_ROOT/_build/.jupyter_cache
 
 Exits non-zero, with each failing notebook's traceback, when any chapter raises.
+
+Before executing, every record the site reads is loaded once: an invalid or malformed record
+(``lib.results``: left out of every number, named on the Reproducibility page) is printed as
+a warning, and with ``--strict`` (``make book STRICT=1``) the build fails on it.
 """
 
 from __future__ import annotations
@@ -65,12 +69,44 @@ def execute(out: Path, timeout: int = 300, notebooks: list[Path] | None = None) 
     return 1 if failed or len(result.succeeded) != len(notebooks) else 0
 
 
+def record_problems() -> list[str]:
+    """One line per invalid or malformed record under the results folder the chapters read
+    (``$RESULTS_DIR``, else results/), every profile with records."""
+    sys.path.insert(0, str(REPO))  # this checkout's lib, as the kernels get it
+    from lib.report.results import available_profiles, results_dir
+    from lib.results import load_results
+
+    folder = results_dir()
+    lines = []
+    for profile in available_profiles(folder):
+        frame = load_results(profile, folder)
+        for _, row in frame[frame["status"].isin(["invalid", "malformed"])].iterrows():
+            lines.append(f"{row['path']}: {row['status']}: {row['reason']}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO, help="build root (default: repo)")
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
+    parser.add_argument(
+        "--strict", action="store_true", help="fail when a record is invalid or malformed"
+    )
     args = parser.parse_args(argv)
-    return execute(args.out.resolve(), args.timeout)
+    problems = record_problems()
+    summary = (
+        f"{len(problems)} record(s) are invalid or malformed: left out of every number and "
+        "named on the Reproducibility page"
+    )
+    for line in problems:
+        print(f"warning: {line}", file=sys.stderr)
+    if problems and args.strict:
+        print(f"error: {summary} (--strict: no site built)", file=sys.stderr)
+        return 1
+    code = execute(args.out.resolve(), args.timeout)
+    if problems:
+        print(f"warning: {summary}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Shared fixtures: Fashion-MNIST loaded once per session, and cheap views of it.
+"""Shared fixtures: Fashion-MNIST loaded once per session, and cheap views of it; the book
+built once from the fixture records (``book_site``: tests/test_book.py, tests/test_oracle.py).
 
 A test that needs the dataset depends on ``fashion_mnist_dir`` (directly, through ``fmnist``
 and the fixtures built on it, or with ``@pytest.mark.usefixtures("fashion_mnist_dir")`` when
@@ -11,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,23 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+# --- the book, built once ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def book_site(tmp_path_factory) -> dict:
+    """The site built once from copies of the fixture records and of the records it must
+    leave out (tests/fixtures/make_excluded.py). Read-only for the tests that share it: a
+    test that changes records or rebuilds works on its own copy."""
+    from booksite import EXCLUDED, FIXTURES, built, make_book
+
+    root = tmp_path_factory.mktemp("book")
+    results = root / "results"
+    shutil.copytree(FIXTURES, results)
+    shutil.copytree(EXCLUDED, results, dirs_exist_ok=True)
+    out = root / "out"
+    process = make_book(results, out)
+    built(process)
+    return {"results": results, "out": out, "html": out / "_build" / "html", "process": process}

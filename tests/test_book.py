@@ -3,18 +3,19 @@
 The fixture records in tests/fixtures/results/smoke come from real smoke runs of five arms
 and two seeds (`python -m lib runs --profile smoke --executor direct --ablations
 resnet34,resnet34_lr,resnet34_selu,resnet34_inception,improved --seeds 0,1`), so the
-build also exercises the partial-results path (ten of the fifteen arms are missing).
+build also exercises the partial-results path (ten of the fifteen arms are missing). The
+site (``book_site``, tests/conftest.py: built once per session) also holds the records of
+tests/fixtures/excluded (stale, failed, invalid, duplicated), which it must name and leave
+out; tests/test_oracle.py checks its numbers against an independent calculation.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import http.server
-import json
-import os
 import re
 import shutil
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -23,14 +24,13 @@ from urllib.parse import urldefrag, urljoin, urlparse
 from urllib.request import urlopen
 
 import pytest
+from booksite import EXCLUDED, REPO, built, make_book
 
 from lib.ablations import ARMS
 from lib.report import claims
 from lib.report.formatting import mean_sd, num
 from lib.report.results import load
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO / "tests" / "fixtures" / "results"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,6 +42,7 @@ CHROMIUM_ARGS = [
 ]
 CHAPTERS = [
     "intro",
+    "paper_protocol",
     "reading",
     "implementation",
     "table2_lr",
@@ -56,37 +57,14 @@ TABLE_PAGES = {2: "table2_lr", 3: "table3_selu", 4: "table4_inception", 5: "tabl
 SCREENSHOT = REPO / "_build" / "screenshots" / "intro.png"
 
 
-def make_book(results_dir: Path, out: Path, profile: str = "smoke") -> subprocess.CompletedProcess:
-    env = {**os.environ, "RESULTS_DIR": str(results_dir)}
-    env.pop("BOOK_PROFILE", None)
-    return subprocess.run(
-        ["make", "--no-print-directory", "book", f"PROFILE={profile}", f"BOOK_OUT={out}"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
-def built(process: subprocess.CompletedProcess) -> None:
-    assert process.returncode == 0, (process.stdout + process.stderr)[-6000:]
-
-
 def page_text(html_dir: Path, name: str) -> str:
     text = (html_dir / "book" / f"{name}.html").read_text()
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text))
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)))
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The site built from a copy of the fixture records (the copy may be edited later)."""
-    root = tmp_path_factory.mktemp("book")
-    results = root / "results"
-    shutil.copytree(FIXTURES, results)
-    out = root / "out"
-    built(make_book(results, out))
-    return {"results": results, "out": out, "html": out / "_build" / "html"}
+def site(book_site):
+    return book_site
 
 
 @pytest.fixture(scope="module")
@@ -179,35 +157,68 @@ def test_all_paper_numbers_beside_ours(site):
         assert f"{num(value)} %" in intro
 
 
-def test_changed_record_changes_the_page(site):
-    """Editing a record (a temp copy) and rebuilding into the same folder updates the page."""
-    path = site["results"] / "smoke" / "resnet34_selu" / "seed-0" / "record.json"
+def test_a_rebuild_shows_the_new_results_and_none_says_so(site, tmp_path):
+    """Freshness and the empty site in one build: a copy of the built site (its execution
+    cache included) rebuilt from an empty results folder loses every number it showed and
+    says on every page that there are no results, without a traceback."""
     before = mean_sd(load("smoke", site["results"]).summary("resnet34_selu"))
     assert before in page_text(site["html"], "table3_selu")
-    record = json.loads(path.read_text())
-    for epoch in record["epochs"]:
-        epoch["test_accuracy"] -= 7.5
-    accuracies = [e["test_accuracy"] for e in record["epochs"]]
-    record["final_test_accuracy"], record["best_test_accuracy"] = accuracies[-1], max(accuracies)
-    path.write_text(json.dumps(record))
-    after = mean_sd(load("smoke", site["results"]).summary("resnet34_selu"))
-    assert after != before
-    built(make_book(site["results"], site["out"]))
-    text = page_text(site["html"], "table3_selu")
-    assert after in text and before not in text
-
-
-def test_build_without_results_says_so(tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(site["out"], out)
     empty = tmp_path / "results"
     empty.mkdir()
-    built(make_book(empty, tmp_path / "out", profile=""))
-    html = tmp_path / "out" / "_build" / "html"
-    assert "No results to show" in page_text(html, "intro")
+    built(make_book(empty, out, profile=""))
+    rebuilt = out / "_build" / "html"
+    assert "No results to show" in page_text(rebuilt, "intro")
     for name in CHAPTERS[1:]:
-        text = page_text(html, name)
+        text = page_text(rebuilt, name)
         assert "Traceback" not in text, name
     for name in TABLE_PAGES.values():
-        assert "No results yet" in page_text(html, name), name
+        assert "No results yet" in page_text(rebuilt, name), name
+    assert before not in page_text(rebuilt, "table3_selu")
+
+
+EXCLUDED_RECORDS = sorted(
+    str(p.relative_to(EXCLUDED)) for p in EXCLUDED.glob("smoke/*/seed-*/record.json")
+)
+INVALID = {
+    "smoke/improved/seed-2/record.json": "not a percentage in [0, 100]",
+    "smoke/resnet34/seed-2/record.json": "lies in smoke/resnet34/seed-2",
+    "smoke/resnet34/seed-3/record.json": "is not its config's",
+    "smoke/resnet34_inception/seed-1/record.json": "duplicate: the same iteration losses",
+    "smoke/resnet34_inception/seed-2/record.json": "duplicate: the same iteration losses",
+}
+
+
+def test_invalid_records_are_warned_about(site):
+    err = site["process"].stderr
+    warned = [line for line in err.splitlines() if line.startswith("warning: /")]
+    assert len(warned) == len(INVALID), err[-3000:]
+    for path, reason in INVALID.items():
+        assert any(str(site["results"] / path) in w and reason in w for w in warned), path
+    assert "5 record(s) are invalid or malformed" in err
+
+
+def test_strict_build_fails_on_invalid_records_before_executing(site, tmp_path):
+    process = make_book(site["results"], tmp_path / "out", "smoke", "STRICT=1")
+    assert process.returncode != 0
+    assert "--strict: no site built" in process.stderr
+    assert "executed" not in process.stdout  # no chapter ran
+    assert not (tmp_path / "out" / "_build" / "html").exists()
+
+
+def test_reproducibility_page_names_every_record_left_out(site):
+    text = page_text(site["html"], "reproducibility")
+    assert len(EXCLUDED_RECORDS) == 6
+    for path in [*EXCLUDED_RECORDS, "smoke/resnet34_inception/seed-1/record.json"]:
+        assert path in text, path
+    for reason in [*INVALID.values(), "non-finite training loss", "differs from today"]:
+        assert reason in text, reason
+    assert "7 record(s) do not count" in text and "5 of them are invalid" in text
+    commits = {c[:10] for c in ("77e32235e0", "fd74ced265", "d75ed5b393")}
+    assert all(c in text for c in commits)
+    assert "from 9 complete record(s) made by 3 commit(s)" in text  # inception seed 1 is out
+    assert "3 commit(s) of the code" in page_text(site["html"], "intro")
 
 
 def test_a_chapter_error_fails_the_build(tmp_path):

@@ -14,6 +14,7 @@ import pandas as pd
 from lib.ablations import ARMS
 from lib.report.architecture import TORCH_VERSION
 from lib.report.formatting import md_codes, protocol_phrase
+from lib.report.provenance import commits
 from lib.report.results import PROFILE_PREFERENCE, READY_SEEDS, Results
 
 
@@ -40,7 +41,9 @@ def banner(results: Results) -> str:
         "",
         f"**{c['done']} of {c['planned']} planned runs complete** "
         f"({len(ARMS)} arms × {c['seeds']} seeds); {c['failed']} failed, "
-        f"{c['stale']} stale, {c['malformed']} malformed.",
+        f"{c['stale']} stale, {c['invalid']} invalid, {c['malformed']} malformed. "
+        f"The numbers come from {len(commits(results))} commit(s) of the code "
+        "(see {doc}`reproducibility`).",
     ]
     if c["missing_arms"]:
         lines += ["", "Arms with no results yet: " + md_codes(c["missing_arms"])]
@@ -120,8 +123,35 @@ def missing_note(results: Results, arms: list[str]) -> str:
 def problems_text(problems: pd.DataFrame) -> str:
     """The line above ``provenance.problems_table``."""
     if problems.empty:
-        return "No failed, stale or malformed records."
-    return f"{len(problems)} record(s) do not count towards the results; each with its reason:"
+        return "No failed, stale, invalid or malformed records."
+    invalid = int((problems["Status"] == "invalid").sum())
+    return (
+        f"{len(problems)} record(s) do not count towards the results; each with its file "
+        "and reason"
+        + (
+            f". {invalid} of them are *invalid*: readable, but not holding together (a key "
+            "that is not its config's, an accuracy outside [0, 100], a record in another "
+            "run's folder, other data, or a copy of another run's losses)"
+            if invalid
+            else ""
+        )
+        + ":"
+    )
+
+
+def commits_text(results: Results) -> str:
+    """From how many commits of the code the numbers come (``provenance.commits``)."""
+    found = commits(results)
+    if not found:
+        return "No complete record yet, so no commit to name."
+    dirty = sum(d for _, _, d in found)
+    listed = ", ".join(f"`{c[:10]}` ({n} run{'s' * (n != 1)})" for c, n, _ in found)
+    return (
+        f"The numbers on this site come from {len(results.runs)} complete record(s) made "
+        f"by {len(found)} commit(s) of the code: {listed}"
+        + (f"; {dirty} of them from a modified working tree" if dirty else "")
+        + "."
+    )
 
 
 def checks_text(checks: dict) -> str:

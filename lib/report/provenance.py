@@ -60,16 +60,33 @@ def runs_table(results: Results) -> pd.DataFrame:
 
 
 def problems_table(results: Results) -> pd.DataFrame:
-    """Failed, stale and malformed records with their reasons."""
+    """Failed, stale, invalid and malformed records: each file with its reason."""
     f = results.frame[results.frame["status"] != "complete"]
     return pd.DataFrame(
         {
-            "Arm": [code(a) for a in f["arm"]],
+            "Record": [code(_relative(p, results.folder)) for p in f["path"]],
+            "Arm": [code(str(a)) for a in f["arm"]],
             "Seed": list(f["seed"]),
             "Status": list(f["status"]),
-            "Reason": [html.escape(str(x)) for x in f["reason"]],
+            "Reason": [html.escape(str(x).replace(f"{results.folder}/", "")) for x in f["reason"]],
         }
     )
+
+
+def _relative(path: str, folder: Path) -> str:
+    """A record's path under the results folder (as it is when it lies elsewhere)."""
+    try:
+        return str(Path(path).relative_to(folder))
+    except ValueError:
+        return str(path)
+
+
+def commits(results: Results) -> list[tuple[str, int, int]]:
+    """(commit, complete runs, of them from a modified tree) behind the numbers, by runs."""
+    runs = results.runs
+    found = Counter(str(c) for c in runs["git_commit"])
+    dirty = Counter(str(c) for c, d in zip(runs["git_commit"], runs["git_dirty"], strict=True) if d)
+    return [(c, n, dirty[c]) for c, n in sorted(found.items(), key=lambda x: (-x[1], x[0]))]
 
 
 def environments_table(results: Results) -> pd.DataFrame:

@@ -157,6 +157,7 @@ class Results:
             "failed": int(counts.get("failed", 0)),
             "stale": int(counts.get("stale", 0)),
             "malformed": int(counts.get("malformed", 0)),
+            "invalid": int(counts.get("invalid", 0)),
             "seeds": len(seeds),
             "per_arm": per_arm,
             "missing_arms": [a for a, n in per_arm.items() if n == 0],

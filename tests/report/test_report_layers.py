@@ -12,6 +12,7 @@ LIB = Path(__file__).resolve().parents[2] / "lib"
 ORDER = [
     "claims",
     "results",
+    "site",
     "formatting",
     "glue",
     "architecture",
@@ -27,6 +28,8 @@ ORDER = [
 ]
 ONLY_IN = {"torch": "architecture", "torchvision": "architecture", "matplotlib": "figures"}
 ONLY_IN |= {"seaborn": "figures", "os": "results", "json": "results"}
+# site: the only one that asks git and writes files (the downloads), reading nothing itself
+ONLY_IN |= {"subprocess": "site", "zipfile": "site"}
 READS = {"environ", "getenv", "open", "read_text", "read_bytes", "glob", "iterdir", "read_record"}
 
 

@@ -1,0 +1,114 @@
+"""The site's own facts and outputs: the commit it is built from, the records as downloads.
+
+``results`` stays the only reader of records; this is the only module that asks git and the
+only one that writes files: a CSV of every run and a zip of the record files, into the
+git-ignored ``book/_downloads/`` that the Reproducibility page links with Sphinx's
+``{download}`` role (so a missing file fails the build).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from lib.report.results import available_profiles, load, results_dir
+
+REPO = Path(__file__).resolve().parents[2]
+DOWNLOADS = REPO / "book" / "_downloads"
+CSV_NAME, ZIP_NAME = "runs.csv", "records.zip"
+# CSV column -> lib.results column, one row per record.json of every profile.
+COLUMNS = {
+    "profile": "profile",
+    "arm": "arm",
+    "seed": "seed",
+    "status": "status",
+    "final_test_accuracy": "final_test_accuracy",
+    "best_test_accuracy": "best_test_accuracy",
+    "best_epoch": "best_epoch",
+    "epochs_run": "epochs_run",
+    "wall_time_s": "wall_time_s",
+    "images_per_s": "images_per_s",
+    "engine": "engine",
+    "executor": "executor",
+    "precision": "precision",
+    "device_name": "device_name",
+    "torch": "torch",
+    "git_commit": "git_commit",
+    "git_dirty": "git_dirty",
+    "reason": "reason",
+}
+
+
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def build_commit() -> tuple[str | None, bool]:
+    """(``git rev-parse HEAD`` now, whether tracked files differ from it); (None, False)
+    outside a git checkout."""
+    head = _git("rev-parse", "HEAD")
+    if not head:
+        return None, False
+    return head, bool(_git("status", "--porcelain", "--untracked-files=no"))
+
+
+def build_commit_text() -> str:
+    """One Markdown sentence naming the commit this site was built from."""
+    head, dirty = build_commit()
+    if head is None:
+        return "This site was built outside a git checkout, so it names no commit."
+    return f"This site was built from commit `{head}`" + (
+        " with uncommitted changes to tracked files." if dirty else "."
+    )
+
+
+def _record_name(path: str, folder: Path) -> str:
+    """The record's path under the results folder (``<profile>/<arm>/seed-<k>/record.json``)."""
+    try:
+        return Path(path).relative_to(folder).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def runs_frame(folder: Path | None = None) -> pd.DataFrame:
+    """Every record of every profile, any status: one row each, with its file."""
+    folder = Path(folder) if folder is not None else results_dir()
+    frames = []
+    for profile in available_profiles(folder):
+        frame = load(profile, folder).frame
+        out = pd.DataFrame({k: frame[v] if v in frame else None for k, v in COLUMNS.items()})
+        out["record"] = [_record_name(p, folder) for p in frame["path"]]
+        frames.append(out)
+    if not frames:
+        return pd.DataFrame(columns=[*COLUMNS, "record"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_downloads(out: Path = DOWNLOADS, folder: Path | None = None) -> dict:
+    """Write ``runs.csv`` and ``records.zip`` (every record.json) into ``out``; their sizes."""
+    folder = Path(folder) if folder is not None else results_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    frame = runs_frame(folder)
+    frame.to_csv(out / CSV_NAME, index=False)
+    with zipfile.ZipFile(out / ZIP_NAME, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in frame["record"]:
+            archive.write(folder / name, arcname=f"results/{name}")
+    return {"rows": len(frame), "profiles": sorted(set(frame["profile"]))}
+
+
+def downloads_text(written: dict) -> str:
+    """The sentence above the download links."""
+    if not written["rows"]:
+        return "No run record exists yet, so the downloads below are empty."
+    profiles = ", ".join(f"`{p}`" for p in written["profiles"])
+    return (
+        f"All {written['rows']} run records (profiles {profiles}, every status) as one CSV, "
+        "one row per record with its file, and the record files themselves as a zip:"
+    )

@@ -189,17 +189,75 @@ def main(argv: list[str] | None = None) -> int:
             return _info()
         if args.command == "bench":
             return _bench(args, parser)
-    except (ValueError, KeyError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (ValueError, KeyError, RuntimeError, OSError) as error:
+        # One line, exit 2: a bad argument, an unusable device, an unreachable scheduler
+        # (Dask raises OSError/TimeoutError), an unreadable file. KeyError's str() quotes.
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"error: {message}", file=sys.stderr)
         return 2
     return 0
+
+
+def _device(name: str):
+    """``lib.train.resolve_device``, and a CUDA ordinal this machine has: any unusable
+    device is an error before compute (an index too high would fail only on first use)."""
+    import torch
+
+    from lib.train import resolve_device
+
+    device = resolve_device(name)
+    count = torch.cuda.device_count() if device.type == "cuda" else 0
+    if device.type == "cuda" and device.index is not None and device.index >= count:
+        raise ValueError(
+            f"device {name!r} requested but this machine has {count} CUDA device(s)"
+            + (f" (cuda:0 to cuda:{count - 1})" if count else "")
+        )
+    return device
+
+
+def _check_scheduler(address: str, timeout: float = 10.0) -> None:
+    """A Dask scheduler address that parses and, for TCP/TLS, accepts a connection:
+    otherwise a ValueError naming the address and the problem, before any run starts."""
+    import socket
+
+    try:
+        from distributed.comm import parse_address, parse_host_port
+    except ImportError as error:
+        raise ValueError(f"--scheduler needs dask.distributed installed ({error})") from error
+    try:
+        protocol, location = parse_address(address)
+        host, port = parse_host_port(location, default_port=8786)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"--scheduler {address!r} is not a scheduler address like tcp://HOST:8786 ({error})"
+        ) from error
+    if protocol not in ("tcp", "tls"):
+        return  # e.g. inproc://: the Dask client itself says whether it is there
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as error:
+        raise ValueError(f"cannot reach the Dask scheduler at {address}: {error}") from error
+
+
+def _runs_executor(args) -> str:
+    """The executor ``runs`` will use; --engine fused needs one that runs without notebooks."""
+    from lib.execute import jupyter_available
+
+    executor = args.executor
+    if executor == "auto":
+        executor = "papermill" if jupyter_available() else "direct"
+    if args.engine == "fused" and executor != "direct":
+        chose = (
+            " (auto chose papermill: Jupyter is installed here)" if args.executor == "auto" else ""
+        )
+        raise ValueError(f"--engine fused runs without notebooks: use --executor direct{chose}")
+    return executor
 
 
 def _train(args) -> int:
     from lib.ablations import run_config
     from lib.config import RunConfig
     from lib.execute import child_out_dir, run_notebook
-    from lib.train import resolve_device
 
     if args.config_file:
         configs = [RunConfig.from_dict(d) for d in json.loads(args.config_file.read_text())]
@@ -207,7 +265,8 @@ def _train(args) -> int:
         overrides = _overrides(args)
         seeds = args.seeds or [args.seed]
         configs = [run_config(args.arm, args.profile, seed, **overrides) for seed in seeds]
-    resolve_device(configs[0].device)  # fail before any compute
+    for device in sorted({c.device for c in configs}):
+        _device(device)  # fail before any compute
     if args.engine == "fused" and args.executor != "direct":
         raise ValueError("--engine fused runs without notebooks: use --executor direct")
     if (args.checkpoint or args.deadline) and (len(configs) > 1 or args.engine == "fused"):
@@ -260,21 +319,23 @@ def _runs(args, parser) -> int:
     from lib.budget import Budget
     from lib.campaign import chunk_summary
     from lib.runner import cpu_seconds_of_children, plan, run_batch, summarise
-    from lib.train import resolve_device
 
     for arm in args.arms or []:
         if arm not in ARMS:
             parser.error(f"unknown arm {arm!r}; known arms: {', '.join(ARMS)}")
     overrides = _overrides(args)
     if "device" in overrides:
-        resolve_device(overrides["device"])
+        _device(overrides["device"])
+    executor = _runs_executor(args)
+    if args.scheduler:
+        _check_scheduler(args.scheduler)
     outcomes = run_batch(
         args.profile,
         args.arms,
         args.seeds,
         jobs=args.jobs,
         force=args.force,
-        executor=args.executor,
+        executor=executor,
         scheduler=args.scheduler,
         engine=args.engine,
         seeds_at_once=args.seeds_at_once,
@@ -327,12 +388,11 @@ def _info() -> int:
 
 def _bench(args, parser) -> int:
     from lib.bench import log_stderr, run_bench, summary
-    from lib.train import resolve_device
 
     for arm in args.arms:
         if arm not in ARMS:
             parser.error(f"unknown arm {arm!r}; known arms: {', '.join(ARMS)}")
-    device = resolve_device(args.device)
+    device = _device(args.device)
     fused = args.fused_seeds
     if fused is None:
         fused = 10 if device.type == "cuda" else 0

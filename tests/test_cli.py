@@ -167,3 +167,102 @@ def test_old_spellings_of_arm_are_aliases(no_compute, capsys):
         with pytest.raises(SystemExit):
             cli.main(["runs", flag, "resnet50"])
         assert "unknown arm 'resnet50'" in capsys.readouterr().err
+
+
+# --- clear errors: one line, exit 2, before any compute ---------------------------------------
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.fixture
+def no_bench(monkeypatch):
+    import lib.bench
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the benchmark started before the device was checked")
+
+    monkeypatch.setattr(lib.bench, "run_bench", forbidden)
+
+
+BAD_DEVICES = {
+    "tpu": "unknown device 'tpu'",
+    "cuda:-1": "unknown device 'cuda:-1'",
+    "": "unknown device ''",
+    "mps": "is not supported",
+    "cuda": "CUDA is not available",  # on a machine without CUDA (patched below)
+    "cuda:2": "has 1 CUDA device(s) (cuda:0 to cuda:0)",  # on a machine with one GPU
+}
+COMMANDS = {
+    "train": ["train", "--arm", "resnet34"],
+    "runs": ["runs", "--arms", "resnet34", "--seeds", "0"],
+    "bench": ["bench"],
+}
+
+
+@pytest.mark.parametrize("device", list(BAD_DEVICES))
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_bad_device_is_one_line_on_every_command(
+    command, device, no_compute, no_bench, monkeypatch, capsys
+):
+    gpus = 1 if device == "cuda:2" else 0
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpus > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    assert cli.main([*COMMANDS[command], "--device", device]) == 2
+    assert BAD_DEVICES[device] in one_line_error(capsys)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["runs", "--engine", "fused", "--executor", "papermill"],
+        ["runs", "--engine", "fused"],  # auto picks papermill where Jupyter is installed
+        ["train", "--arm", "resnet34", "--engine", "fused", "--executor", "papermill"],
+    ],
+)
+def test_the_fused_engine_without_the_direct_executor_is_one_line(
+    argv, no_compute, monkeypatch, capsys
+):
+    monkeypatch.setattr(execute, "jupyter_available", lambda: True)
+    assert cli.main(argv) == 2
+    assert "--engine fused runs without notebooks: use --executor direct" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize(
+    "address, message",
+    [
+        ("tcp://127.0.0.1:1", "cannot reach the Dask scheduler at tcp://127.0.0.1:1"),
+        ("nonsense::", "is not a scheduler address like tcp://HOST:8786"),
+    ],
+)
+def test_a_scheduler_that_cannot_be_used_is_one_line(address, message, no_compute, capsys):
+    pytest.importorskip("distributed")
+    assert cli.main(["runs", "--arms", "resnet34", "--scheduler", address]) == 2
+    assert message in one_line_error(capsys)
+
+
+def test_dask_connection_errors_are_one_line(monkeypatch, capsys):
+    """What Dask's client raises when a scheduler stops answering (OSError, TimeoutError)."""
+
+    def client_timed_out(*args, **kwargs):
+        raise TimeoutError("Timed out trying to connect to tcp://10.0.0.1:8786 after 30 s")
+
+    monkeypatch.setattr(runner, "run_batch", client_timed_out)
+    monkeypatch.setattr(cli, "_check_scheduler", lambda address: None)
+    assert cli.main(["runs", "--arms", "resnet34", "--scheduler", "tcp://10.0.0.1:8786"]) == 2
+    assert "Timed out trying to connect" in one_line_error(capsys)
+
+
+def test_unreachable_scheduler_from_the_shell(tmp_path):
+    pytest.importorskip("distributed")
+    args = ["runs", "--profile", "smoke", "--arms", "resnet34", "--seeds", "0"]
+    result = python_m_lib(
+        *args, "--scheduler", "tcp://127.0.0.1:1", "--results", str(tmp_path), timeout=120
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:1")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []

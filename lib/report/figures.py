@@ -13,13 +13,15 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from lib import stats
-from lib.report.claims import SHORT, paper_accuracy
+from lib.report.claims import LONG, SHORT, improvement_claims, paper_accuracy
 from lib.report.convergence import iterations_per_epoch, loss_runs, smoothing_window
 from lib.report.formatting import finite
 from lib.report.results import Results
+from lib.report.verdicts import primary_family
 
 DPI = 80
-STYLE = {"figure.dpi": DPI, "savefig.dpi": DPI, "font.size": 9}
+# 11 pt at 80 dpi: 12 px text, legends 11 px, at the width the page shows them
+STYLE = {"figure.dpi": DPI, "savefig.dpi": DPI, "font.size": 11}
 WIDTH = 6.5  # inches: the page's text width at DPI
 
 
@@ -32,7 +34,7 @@ def _subplots(height: float) -> tuple[Figure, object]:
 def _finish(fig: Figure, ax=None) -> Figure:
     """Legend and grid on ``ax`` (when given), then a tight layout."""
     if ax is not None:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=10)
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -56,12 +58,14 @@ def seed_points(results: Results, arms: list[str], paper_epochs: int = SHORT):
     points = {"data": frame, "x": "accuracy", "y": "arm", "order": order, "ax": ax}
     sns.boxplot(**points, color="#dddddd", showfliers=False, width=0.5)
     sns.stripplot(**points, color="#1f4e9c", size=5, jitter=0.15)
-    if not results.reduced:
-        for i, arm in enumerate(order):
-            value = paper_accuracy(arm, paper_epochs)
-            if value is not None:
-                label = "paper" if i == 0 else None
-                ax.plot(value, i, marker="D", color="#cf222e", ms=6, ls="none", label=label)
+    label = "paper" + (" (its own protocol)" if results.reduced else "")
+    for i, arm in enumerate(order):
+        value = paper_accuracy(arm, paper_epochs)
+        if value is not None:
+            ax.plot(value, i, marker="D", color="#cf222e", ms=6, ls="none", label=label)
+            label = None
+    if label is None:
+        ax.legend(fontsize=10)
     ax.set_xlabel(f"test accuracy (%) after epoch {results.horizon(paper_epochs)}")
     ax.set_ylabel("")
     return _finish(fig)
@@ -78,17 +82,26 @@ def _band(ax, curves: list, label: str, **line) -> None:
 def epoch_curves(results: Results, arms: list[str]):
     """Mean test accuracy per epoch with a min-max band across seeds."""
     fig, ax = _subplots(3.0)
-    drawn = 0
+    drawn, marked = 0, False
     for arm in arms:
         accs = [a for a in results.arm_runs(arm)["test_accuracy"] if len(a)]
         if not accs:
             continue
         n = min(len(a) for a in accs)
         _band(ax, [a[:n] for a in accs], f"{arm} (n={len(accs)})", marker="o", ms=3)
+        for e in (SHORT, LONG):
+            value = paper_accuracy(arm, e)
+            if value is not None and results.horizon(e) <= n:
+                colour = ax.lines[-1].get_color()
+                ax.plot(results.horizon(e), value, marker="D", color=colour, ms=7, ls="none")
+                marked = True
         drawn += 1
     if not drawn:
         return empty_figure()
     ax.axvline(results.horizon(SHORT), color="#888888", ls=":", lw=1)
+    if marked:
+        paper = "paper" + (" (its own protocol)" if results.reduced else "")
+        ax.plot([], [], marker="D", color="#555555", ls="none", label=paper)
     ax.set_xlabel("epoch")
     ax.set_ylabel("test accuracy (%)")
     return _finish(fig, ax)
@@ -127,3 +140,46 @@ def schedules_figure(schedules: dict[str, list[float]], profile: str):
     ax.set_xlabel(f"epoch ({profile} profile)")
     ax.set_ylabel("LR / base LR")
     return _finish(fig, ax)
+
+
+PROTOCOL_STYLE = [("#1f4e9c", "o"), ("#7a7a7a", "s"), ("#2da44e", "^")]
+
+
+def forest_plot(protocols: list[Results]):
+    """Each improvement claim's difference over the baseline with its 95 % Welch CI, one
+    row per protocol with records, the paper's claimed difference beside it, zero marked."""
+    shown = [(r, primary_family(r)) for r in protocols if not r.empty]
+    claims = improvement_claims()
+    if not shown:
+        return empty_figure("No runs yet: no differences to plot.")
+    fig, ax = _subplots(0.32 * len(claims) * (len(shown) + 1) + 1.8)
+    step = 1.0 / (len(shown) + 1)
+    for k, (r, family) in enumerate(shown):
+        colour, marker = PROTOCOL_STYLE[k % len(PROTOCOL_STYLE)]
+        label = f"ours: {r.profile} profile (proxy)" if r.reduced else "ours: paper's protocol"
+        for i, j in enumerate(family):
+            c, y = j.comparison, i + (k + 1) * step
+            if not finite(c.diff):
+                continue
+            if finite(c.ci_low) and finite(c.ci_high):
+                ax.plot([c.ci_low, c.ci_high], [y, y], color=colour, lw=1.6)
+            ax.plot(c.diff, y, marker=marker, color=colour, ms=6, ls="none", label=label)
+            label = None
+    ys = [i for i in range(len(claims))]
+    ax.plot(
+        [d for *_, d in claims],
+        ys,
+        marker="D",
+        color="#cf222e",
+        ms=6,
+        ls="none",
+        label="paper's claimed difference",
+    )
+    ax.axvline(0, color="black", lw=1)
+    ax.set_yticks([i + 0.5 - step / 2 for i in ys])
+    ax.set_yticklabels([f"{arm}, {e} ep. (T{t})" for t, arm, e, _ in claims])
+    ax.set_ylim(len(claims), -0.5)
+    ax.set_xlabel("accuracy points over resnet34 (95 % CI)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=10, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    return _finish(fig)

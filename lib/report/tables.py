@@ -13,6 +13,7 @@ from lib.report.claims import (
     SHORT,
     TABLE_ARMS,
     accuracy_claims,
+    improvement_claims,
     paper_accuracy,
     paper_epochs,
 )
@@ -21,6 +22,7 @@ from lib.report.formatting import (
     accuracy_verdict_text,
     code,
     epochs_label,
+    finite,
     interval,
     leaves_open,
     mean_sd,
@@ -202,3 +204,50 @@ def contrast_row(
 def contrast_table(results: Results, contrasts: list[tuple]) -> pd.DataFrame:
     """One ``contrast_row`` per (arm, baseline, label[, paper epochs])."""
     return pd.DataFrame([contrast_row(results, *contrast) for contrast in contrasts])
+
+
+# --- page one: every claim, one column of ours per protocol ----------------------------
+
+
+def protocol_column(results: Results) -> str:
+    """The header of a protocol's column: the paper's with its runs done of planned, or a
+    reduced profile's, marked as a proxy."""
+    if not results.reduced:
+        c = results.completeness
+        return f"Ours: paper's protocol ({c['done']}/{c['planned']} runs)"
+    return f"Ours: {results.profile} profile (proxy)"
+
+
+def _verdict_line(results: Results, verdict: str) -> str:
+    label = "" if results.reduced else "paper's: "
+    return label + verdict_html(verdict_text(results, verdict))
+
+
+def _difference_cell(j: Judgement) -> str:
+    """Our difference, its CI, the seeds per arm and Welch's p ("n/a" below two seeds)."""
+    c = j.comparison
+    n = f"n {c.n_treatment} vs {c.n_baseline}"
+    if not (finite(c.ci_low) and finite(c.ci_high)):
+        return f"{num(c.diff, sign=True)}<br><small>{n}, CI n/a</small>"
+    return (
+        f"{num(c.diff, sign=True)} <small>{interval(c.ci_low, c.ci_high, sign=True)}<br>"
+        f"{n}, p {p_value(c.p)}</small>"
+    )
+
+
+def claims_table(protocols: list[Results]) -> pd.DataFrame:
+    """The paper's improvement claims (points over the baseline), its value, the verdict of
+    each protocol with records, and ours per protocol: difference and 95 % CI, seeds."""
+    shown = [(r, primary_family(r)) for r in protocols if not r.empty]
+    rows = []
+    for i, (table, arm, epochs, d) in enumerate(improvement_claims()):
+        row = {
+            "Claim": f"{code(arm)}, {epochs} epochs (Table {table})",
+            "Paper (points)": num(d, sign=True),
+            "Verdict": "<br>".join(_verdict_line(r, family[i].verdict) for r, family in shown)
+            or "no records yet",
+        }
+        for r, family in shown:
+            row[protocol_column(r)] = _difference_cell(family[i])
+        rows.append(row)
+    return pd.DataFrame(rows)

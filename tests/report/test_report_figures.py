@@ -33,3 +33,46 @@ def test_glue_turns_figures_into_png(monkeypatch):
     assert glued["fig"].data.startswith(b"\x89PNG") and glued["text"] == "93.12"
     assert glued["md"].data == "**bold**"
     assert isinstance(figures.empty_figure(), Figure)
+
+
+def test_glued_png_is_twice_the_shown_width(monkeypatch):
+    import struct
+
+    glued = {}
+    monkeypatch.setattr(glue, "glue", lambda name, value, display: glued.update({name: value}))
+    fig = figures.empty_figure("nothing")
+    glue.put("fig", fig)
+    shown = round(figures.WIDTH * figures.DPI)
+    assert glued["fig"].width == shown
+    png_width = struct.unpack(">I", glued["fig"].data[16:20])[0]
+    assert abs(png_width - 2 * shown) <= 2
+    assert figures.STYLE["font.size"] * figures.DPI / 72 >= 10  # text of at least 10 px
+
+
+def test_forest_plot_marks_zero_claims_and_every_protocol(smoke):
+    from lib.report.claims import improvement_claims
+    from lib.report.results import Results
+
+    paper = Results("paper", smoke.folder, smoke.frame.iloc[:0])
+    fig = figures.forest_plot([paper, smoke])
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["ours: smoke profile (proxy)", "paper's claimed difference"]
+    assert len(ax.get_yticklabels()) == len(improvement_claims())
+    zero = [line for line in ax.lines if list(line.get_xdata()) == [0, 0]]
+    assert zero  # the zero line
+    claimed = [line for line in ax.lines if line.get_label() == "paper's claimed difference"]
+    assert list(claimed[0].get_xdata()) == [d for *_, d in improvement_claims()]
+    empty = figures.forest_plot([paper])
+    assert "No runs yet" in empty.axes[0].texts[0].get_text()
+
+
+def test_an_empty_table_is_said_in_words(monkeypatch):
+    import pandas as pd
+
+    glued = {}
+    monkeypatch.setattr(glue, "glue", lambda name, value, display: glued.update({name: value}))
+    glue.put_table("empty", pd.DataFrame(columns=["Arm", "Reason"]))
+    glue.put_table("full", pd.DataFrame({"Arm": ["resnet34"]}))
+    assert glued["empty"].data == "<p>None.</p>"
+    assert "<table" in glued["full"].data

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lib import stats
 from lib.report import claims, readings, tables, verdicts
 from lib.report.formatting import CI, mean_sd, num, p_value
+from lib.report.results import Results
 
 
 def test_accuracy_table_has_every_claim_with_our_number(smoke):
@@ -83,3 +84,26 @@ def test_progress_table_counts_seeds_of_every_paper_arm(smoke, nothing):
     assert set(table["Seeds"]) == {"0, 1"}
     empty = tables.progress_table(nothing)  # no records: the paper arms, nothing done
     assert len(empty) == 5 and set(empty["Seeds complete"]) == {"0 of 0"}
+
+
+def test_claims_table_one_column_per_protocol_with_records(smoke):
+    paper = Results("paper", smoke.folder, smoke.frame.iloc[:0])  # no paper runs yet
+    assert tables.protocol_column(paper) == "Ours: paper's protocol (0/150 runs)"
+    table = tables.claims_table([paper, smoke])
+    family = verdicts.primary_family(smoke)
+    column = tables.protocol_column(smoke)
+    assert list(table.columns) == ["Claim", "Paper (points)", "Verdict", column]
+    assert len(table) == len(family) == 5
+    for row, j, (number, arm, epochs, d) in zip(
+        table.to_dict("records"), family, claims.improvement_claims(), strict=True
+    ):
+        assert row["Claim"] == f"<code>{arm}</code>, {epochs} epochs (Table {number})"
+        assert row["Paper (points)"] == num(d, sign=True)
+        assert j.verdict in row["Verdict"] and "(smoke proxy)" in row["Verdict"]
+        c = j.comparison
+        assert row[column].startswith(num(c.diff, sign=True))
+        n = f"n {c.n_treatment} vs {c.n_baseline}"
+        assert f"{n}, p {p_value(c.p)}" in row[column] or f"{n}, CI n/a" in row[column]
+    alone = tables.claims_table([paper])
+    assert list(alone.columns) == ["Claim", "Paper (points)", "Verdict"]
+    assert set(alone["Verdict"]) == {"no records yet"}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lib import stats
+from lib import records, stats
 from lib.ablations import PROFILES
 from lib.report.results import Results
 
@@ -74,8 +75,10 @@ def md_codes(names) -> str:
 
 
 def table_html(frame: pd.DataFrame) -> str:
-    """A DataFrame as a plain HTML table (cells may hold HTML)."""
-    return frame.to_html(index=False, escape=False, border=0, classes="table repl-table")
+    """A DataFrame as a plain HTML table (cells may hold HTML), in a box that scrolls
+    sideways when the table is wider than the text column (book/_static/custom.css)."""
+    table = frame.to_html(index=False, escape=False, border=0, classes="table repl-table")
+    return f'<div class="repl-scroll">{table}</div>'
 
 
 def epochs_label(results: Results, paper_epochs: int) -> str:
@@ -141,3 +144,12 @@ def leaves_open(verdict: str) -> bool:
 def commit_html(commit, dirty) -> str:
     """The first ten characters of a commit, marked when the tree was modified."""
     return f"<code>{str(commit)[:10]}</code>" + (" (dirty)" if dirty else "")
+
+
+def folder_label(folder) -> str:
+    """A results folder as the site names it: relative to the repository (``results``),
+    else ``$RESULTS_DIR`` and the folder's name; never the builder's absolute path."""
+    try:
+        return Path(folder).resolve().relative_to(records.RESULTS_DIR.parent).as_posix()
+    except ValueError:
+        return f"$RESULTS_DIR ({Path(folder).name})"

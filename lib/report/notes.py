@@ -13,7 +13,7 @@ import pandas as pd
 
 from lib.ablations import ARMS
 from lib.report.architecture import TORCH_VERSION
-from lib.report.formatting import md_codes, protocol_phrase
+from lib.report.formatting import folder_label, md_codes, protocol_phrase
 from lib.report.provenance import commits
 from lib.report.results import PROFILE_PREFERENCE, READY_SEEDS, Results
 
@@ -28,9 +28,9 @@ def banner(results: Results) -> str:
         name = results.profile or "any profile"
         return (
             ":::{admonition} No results to show\n:class: warning\n"
-            f"There are no run records for {name} under `{results.folder}`, so every chapter "
-            "below shows the paper's numbers and empty places for ours. Produce records "
-            "with `make runs PROFILE=cpu` (or `python -m lib runs --profile cpu`) and "
+            f"There are no run records for {name} under `{folder_label(results.folder)}`, so "
+            "every chapter below shows the paper's numbers and empty places for ours. Produce "
+            "records with `make runs PROFILE=cpu` (or `python -m lib runs --profile cpu`) and "
             "rebuild with `make book`.\n:::\n"
         )
     c = results.completeness
@@ -168,7 +168,7 @@ def build_environment(results: Results) -> str:
     return (
         f"This page was built with Python {sys.version.split()[0]}, torch {TORCH_VERSION}, "
         f"pandas {pd.__version__} on {platform.platform()}, from results in "
-        f"`{results.folder}`."
+        f"`{folder_label(results.folder)}`."
     )
 
 
@@ -217,7 +217,7 @@ def runs_total(results: Results) -> str:
 
 def bench_text(results: Results) -> str:
     """How many benchmark files there are, and that GPU figures are missing when they are."""
-    where = results.folder / "bench"
+    where = folder_label(results.folder / "bench")
     if not results.benches:
         text = (
             f"**No benchmark files** under `{where}`: run `python -m lib bench` "

@@ -69,3 +69,12 @@ def test_power_note_for_open_verdicts():
         fmt.power_note(contrast)
     )
     assert not fmt.leaves_open(stats.REPRODUCED)
+
+
+def test_tables_scroll_inside_the_column():
+    import pandas as pd
+
+    from lib.report.formatting import table_html
+
+    html = table_html(pd.DataFrame({"Verdict": ["reproduced"]}))
+    assert html.startswith('<div class="repl-scroll"><table') and html.endswith("</div>")

@@ -69,3 +69,10 @@ def test_banners_name_what_is_missing(smoke):
     assert notes.checks_text({"agree": 1, "checked": 2, "normalisations": []}).endswith(
         "(training-set mean, sd): none."
     )
+
+
+def test_no_absolute_path_of_the_results_folder(smoke, nothing):
+    texts = [notes.banner(nothing), notes.build_environment(smoke), notes.bench_text(smoke)]
+    for text in texts:
+        assert str(smoke.folder) not in text and str(nothing.folder) not in text
+    assert "`tests/fixtures/results`" in notes.build_environment(smoke)

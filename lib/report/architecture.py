@@ -26,7 +26,7 @@ from lib.models import (
     count_parameters,
     training_flops_per_image,
 )
-from lib.report.formatting import code
+from lib.report.formatting import code, made_by
 from lib.report.results import Results
 from lib.train import lr_factor
 
@@ -95,6 +95,7 @@ def facts() -> dict[str, str]:
     }
 
 
+@made_by
 def architecture_table() -> pd.DataFrame:
     """Paper Table 1 at full width, with output sizes under our stems."""
     shapes = {a: _shapes(run_config(a, "paper", 0)) for a in ["resnet34", "resnet34_inception"]}
@@ -139,6 +140,7 @@ def architecture_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@made_by
 def arm_costs(results: Results) -> pd.DataFrame:
     """Parameters and training FLOPs per image of every arm, at full width and at ours."""
     profile = results.model_profile
@@ -221,6 +223,7 @@ def _describe_stem(stem: nn.Module) -> list[str]:
     return lines
 
 
+@made_by
 def stems_table() -> pd.DataFrame:
     """The stems at full width: layers, output, parameters, forward FLOPs of the whole net."""
     rows = []

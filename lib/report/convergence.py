@@ -15,7 +15,7 @@ import pandas as pd
 
 from lib import stats
 from lib.report.claims import CONVERGENCE_CLAIMS, LOG_SD, REACH
-from lib.report.formatting import CI, code, interval, mean_sd, num, p_value
+from lib.report.formatting import CI, code, interval, made_by, mean_sd, num, p_value
 from lib.report.results import Results
 from lib.report.tables import sensitivity_cell, verdict_cell
 from lib.report.verdicts import PERMUTATION, disagreements
@@ -99,6 +99,7 @@ def changes(assessment: stats.Assessment) -> list[tuple[str, str]]:
     return disagreements(assessment.verdict, [(PERMUTATION, assessment.permutation_verdict)])
 
 
+@made_by
 def convergence_claims(results: Results) -> pd.DataFrame:
     """The qualitative claims of Figs 4-6, each measured (see ``convergence``)."""
     rows, cache = [], {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from pathlib import Path
@@ -78,7 +79,27 @@ def table_html(frame: pd.DataFrame) -> str:
     """A DataFrame as a plain HTML table (cells may hold HTML), in a box that scrolls
     sideways when the table is wider than the text column (book/_static/custom.css)."""
     table = frame.to_html(index=False, escape=False, border=0, classes="table repl-table")
-    return f'<div class="repl-scroll">{table}</div>'
+    source = frame.attrs.get(MADE_BY)
+    note = (
+        f'<p class="repl-made-by">Made by <code>{html.escape(source)}</code></p>' if source else ""
+    )
+    return f'<div class="repl-scroll">{table}</div>{note}'
+
+
+MADE_BY = "made_by"
+
+
+def made_by(function):
+    """Decorator of a table function: its DataFrame names it, and ``table_html`` prints that
+    name under the table (which ``lib.report`` function made each table on the site)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        frame = function(*args, **kwargs)
+        frame.attrs[MADE_BY] = f"{function.__module__}.{function.__qualname__}"
+        return frame
+
+    return wrapper
 
 
 def epochs_label(results: Results, paper_epochs: int) -> str:

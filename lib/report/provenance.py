@@ -15,6 +15,7 @@ from lib.report.formatting import (
     code,
     commit_html,
     finite,
+    made_by,
     mean_sd,
     num,
     table_html,
@@ -36,6 +37,7 @@ ENVIRONMENT = {
 }
 
 
+@made_by
 def runs_table(results: Results) -> pd.DataFrame:
     """Every record of the profile, whatever its status."""
     rows = []
@@ -59,6 +61,7 @@ def runs_table(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@made_by
 def problems_table(results: Results) -> pd.DataFrame:
     """Failed, stale, invalid and malformed records: each file with its reason."""
     f = results.frame[results.frame["status"] != "complete"]
@@ -89,6 +92,7 @@ def commits(results: Results) -> list[tuple[str, int, int]]:
     return [(c, n, dirty[c]) for c, n in sorted(found.items(), key=lambda x: (-x[1], x[0]))]
 
 
+@made_by
 def environments_table(results: Results) -> pd.DataFrame:
     """The distinct environments the records were made in, with how many runs each."""
     readable = results.frame[results.frame["status"] != "malformed"]
@@ -122,6 +126,7 @@ def data_checks(results: Results) -> tuple[pd.DataFrame, dict]:
     }
 
 
+@made_by
 def throughput_table(results: Results) -> pd.DataFrame:
     """Training images per second of each arm's complete runs, from the records."""
     rows = []

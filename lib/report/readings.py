@@ -16,7 +16,7 @@ from lib.report.claims import (
     paper_diff,
     paper_epochs,
 )
-from lib.report.formatting import code, epochs_label, finite, interval, mean_sd, num
+from lib.report.formatting import code, epochs_label, finite, interval, made_by, mean_sd, num
 from lib.report.provenance import normalisations
 from lib.report.results import Results
 from lib.report.tables import judgement_cell
@@ -47,6 +47,7 @@ def reading_verdicts(results: Results, arm: str) -> list[tuple[str, Judgement | 
     ]
 
 
+@made_by
 def readings_table(results: Results) -> pd.DataFrame:
     rows = []
     default_of = {r.ambiguity: r.arm for r in READINGS if r.default}
@@ -75,6 +76,7 @@ def readings_table(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@made_by
 def ambiguities_table(results: Results) -> pd.DataFrame:
     """Every ambiguity: what the paper says, what we do (from RunConfig), which arm tests it."""
     cfg = RunConfig()

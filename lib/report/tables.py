@@ -25,6 +25,7 @@ from lib.report.formatting import (
     finite,
     interval,
     leaves_open,
+    made_by,
     mean_sd,
     num,
     p_value,
@@ -56,6 +57,7 @@ def accuracy_row(results: Results, arm: str, paper_epochs: int, paper_value) -> 
     }
 
 
+@made_by
 def paper_table(results: Results, table: int) -> pd.DataFrame:
     """The paper's table beside ours: baseline and treatment at each reported epoch count."""
     arm = TABLE_ARMS[table]
@@ -120,6 +122,7 @@ def primary_row(results: Results, j: Judgement) -> dict:
     }
 
 
+@made_by
 def primary_table(results: Results, table: int | None = None) -> pd.DataFrame:
     """The primary family (the paper's improvements), or the rows of one paper table."""
     return pd.DataFrame(
@@ -131,6 +134,7 @@ def primary_table(results: Results, table: int | None = None) -> pd.DataFrame:
     )
 
 
+@made_by
 def accuracy_table(results: Results) -> pd.DataFrame:
     """Every accuracy the paper reports, ours beside it."""
     return pd.DataFrame(
@@ -141,6 +145,7 @@ def accuracy_table(results: Results) -> pd.DataFrame:
     )
 
 
+@made_by
 def progress_table(results: Results) -> pd.DataFrame:
     """Per arm with runs or a paper number: complete seeds of those planned, and the wall
     time of each run (one thread per run on the machine that ran it)."""
@@ -163,6 +168,7 @@ def progress_table(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@made_by
 def spread_table(results: Results, arms: list[str] | None = None) -> pd.DataFrame:
     """Seed-to-seed spread of each arm's final accuracy at the paper's 10 epochs."""
     rows = []
@@ -201,6 +207,7 @@ def contrast_row(
     }
 
 
+@made_by
 def contrast_table(results: Results, contrasts: list[tuple]) -> pd.DataFrame:
     """One ``contrast_row`` per (arm, baseline, label[, paper epochs])."""
     return pd.DataFrame([contrast_row(results, *contrast) for contrast in contrasts])
@@ -235,6 +242,7 @@ def _difference_cell(j: Judgement) -> str:
     )
 
 
+@made_by
 def claims_table(protocols: list[Results]) -> pd.DataFrame:
     """The paper's improvement claims (points over the baseline), its value, the verdict of
     each protocol with records, and ours per protocol: difference and 95 % CI, seeds."""

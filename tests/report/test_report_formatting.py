@@ -78,3 +78,21 @@ def test_tables_scroll_inside_the_column():
 
     html = table_html(pd.DataFrame({"Verdict": ["reproduced"]}))
     assert html.startswith('<div class="repl-scroll"><table') and html.endswith("</div>")
+
+
+def test_every_table_names_the_function_that_made_it(smoke):
+    from lib.report import architecture, convergence, provenance, readings, tables
+
+    made = {
+        "lib.report.tables.accuracy_table": tables.accuracy_table(smoke),
+        "lib.report.tables.primary_table": tables.primary_table(smoke),
+        "lib.report.tables.claims_table": tables.claims_table([smoke]),
+        "lib.report.tables.spread_table": tables.spread_table(smoke),
+        "lib.report.convergence.convergence_claims": convergence.convergence_claims(smoke),
+        "lib.report.readings.ambiguities_table": readings.ambiguities_table(smoke),
+        "lib.report.architecture.stems_table": architecture.stems_table(),
+        "lib.report.provenance.runs_table": provenance.runs_table(smoke),
+    }
+    for name, frame in made.items():
+        html = fmt.table_html(frame)
+        assert html.endswith(f'<p class="repl-made-by">Made by <code>{name}</code></p>'), name

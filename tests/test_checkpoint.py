@@ -171,7 +171,7 @@ def test_load_ignores_a_missing_file_silently(tmp_path, capfd):
 def runs_argv(results, executor: str) -> list[str]:
     return [
         sys.executable, "-m", "lib", "runs", "--profile", "smoke", "--arms", "resnet34",
-        "--seeds", "0", "--precision", "fp32", "--epochs", "3", "--executor", executor,
+        "--seeds", "0", "--precision", "fp32", "--epochs", "2", "--executor", executor,
         "--results", str(results),
     ]  # fmt: skip
 
@@ -193,12 +193,15 @@ def kill_after_first_checkpoint(results, executor: str) -> None:
     os.killpg(batch.pid, signal.SIGKILL)
     batch.wait(timeout=60)
     assert saved.exists(), "the batch ended or timed out before epoch 1 was saved"
+    # killed mid-run: no record, or none that claims to be complete
+    record = records.record_path(results, "smoke", "resnet34", 0)
+    assert not record.exists() or records.read_record(record)["status"] != "complete"
 
 
 @pytest.mark.parametrize("executor", ["direct", "papermill"])
 def test_sigkilled_batch_resumes_to_the_uninterrupted_record(executor, tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    grid = dict(executor=executor, precision="fp32", epochs=3)
+    grid = dict(executor=executor, precision="fp32", epochs=2)  # killed after epoch 1
     run_batch("smoke", ["resnet34"], [0], results_dir=tmp_path / "whole", **grid)
     kill_after_first_checkpoint(tmp_path / "killed", executor)
     outcomes = run_batch("smoke", ["resnet34"], [0], results_dir=tmp_path / "killed", **grid)

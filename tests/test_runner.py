@@ -1,13 +1,12 @@
-"""The campaign runner, for real: papermill notebooks, resume, stale, failure, SIGKILL, Dask."""
+"""The campaign runner, for real: papermill notebooks, resume, stale, failure, killed children,
+Dask (SIGKILL of a whole batch and its resume: tests/test_checkpoint.py)."""
 
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -45,7 +44,9 @@ def record_at(results, arm, seed, profile="smoke"):
 def papermill_batch(tmp_path_factory):
     """`make runs PROFILE=smoke ABLATIONS=resnet34 SEEDS=0,1`, through papermill."""
     results = tmp_path_factory.mktemp("results")
-    outcomes = run_batch("smoke", ["resnet34"], [0, 1], executor="papermill", results_dir=results)
+    outcomes = run_batch(
+        "smoke", ["resnet34"], [0, 1], executor="papermill", results_dir=results, **SHORT
+    )
     return results, outcomes
 
 
@@ -57,13 +58,13 @@ def test_papermill_executes_one_notebook_per_run(papermill_batch):
         record = record_at(results, "resnet34", seed)
         assert record["status"] == "complete"
         assert record["executor"] == "papermill"
-        assert record["result_key"] == run_config("resnet34", "smoke", seed).result_key()
+        assert record["result_key"] == run_config("resnet34", "smoke", seed, **SHORT).result_key()
         notebook = json.loads((folder / "run.ipynb").read_text())
         parameters = [
             c for c in notebook["cells"] if "injected-parameters" in c["metadata"].get("tags", [])
         ]
         injected = "".join(parameters[0]["source"]) if parameters else ""
-        config = run_config("resnet34", "smoke", seed).to_dict()
+        config = run_config("resnet34", "smoke", seed, **SHORT).to_dict()
         assert f"config = {json.dumps(config)}" in injected  # the whole config, as JSON
         assert any(
             o.get("output_type") == "display_data"
@@ -75,7 +76,9 @@ def test_papermill_executes_one_notebook_per_run(papermill_batch):
 def test_second_batch_skips_complete_runs(papermill_batch):
     results, _ = papermill_batch
     before = record_at(results, "resnet34", 0)["finished_at"]
-    outcomes = run_batch("smoke", ["resnet34"], [0, 1], executor="papermill", results_dir=results)
+    outcomes = run_batch(
+        "smoke", ["resnet34"], [0, 1], executor="papermill", results_dir=results, **SHORT
+    )
     assert [o.status for o in outcomes] == ["skipped", "skipped"]
     assert record_at(results, "resnet34", 0)["finished_at"] == before
 
@@ -105,33 +108,6 @@ def test_failed_run_is_recorded_and_batch_carries_on(tmp_path):
         # papermill keeps the failed notebook, and it says it failed
         notebook = records.record_path(tmp_path, "smoke", arm, 0).parent / "run.ipynb"
         assert "RuntimeError" in notebook.read_text()
-
-
-def test_sigkill_leaves_no_complete_record_and_next_batch_completes(tmp_path):
-    cmd = lib_runs(tmp_path, "--arms resnet34_inception --seeds 0 --executor direct")
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.time() + 300
-    for line in proc.stderr:  # kill everything once epoch 1 of 2 is done: mid-training
-        if ("epoch 1/2" in line and "test acc" in line) or time.time() > deadline:
-            break
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=60)
-    path = records.record_path(tmp_path, "smoke", "resnet34_inception", 0)
-    assert not path.exists() or record_at(tmp_path, "resnet34_inception", 0)["status"] != "complete"
-    assert not list(path.parent.glob(".record-*.tmp"))  # a checkpoint's may be mid-write
-    outcomes = run_batch(
-        "smoke", ["resnet34_inception"], [0], executor="direct", results_dir=tmp_path
-    )
-    assert [o.status for o in outcomes] == ["complete"]
-    assert record_at(tmp_path, "resnet34_inception", 0)["status"] == "complete"
-    assert not list(path.parent.glob("*.tmp"))  # a torn checkpoint write is cleaned up
 
 
 def test_killed_child_is_recorded_as_failed(tmp_path, monkeypatch):

@@ -198,18 +198,32 @@ def kill_after_first_checkpoint(results, executor: str) -> None:
     assert not record.exists() or records.read_record(record)["status"] != "complete"
 
 
+GRID = dict(precision="fp32", epochs=2)  # killed after epoch 1, resumed for epoch 2
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory) -> dict:
+    """The uninterrupted run, through the runner (direct executor). Both executors' children
+    run the same code with the thread count the runner gives them, so their records are
+    the same: one reference serves the resumes of both."""
+    results = tmp_path_factory.mktemp("whole")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OMP_NUM_THREADS", "1")  # as in the tests that kill and resume
+        run_batch("smoke", ["resnet34"], [0], results_dir=results, executor="direct", **GRID)
+    return records.read_record(records.record_path(results, "smoke", "resnet34", 0))
+
+
 @pytest.mark.parametrize("executor", ["direct", "papermill"])
-def test_sigkilled_batch_resumes_to_the_uninterrupted_record(executor, tmp_path, monkeypatch):
+def test_sigkilled_batch_resumes_to_the_uninterrupted_record(
+    executor, whole, tmp_path, monkeypatch
+):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    grid = dict(executor=executor, precision="fp32", epochs=2)  # killed after epoch 1
-    run_batch("smoke", ["resnet34"], [0], results_dir=tmp_path / "whole", **grid)
     kill_after_first_checkpoint(tmp_path / "killed", executor)
-    outcomes = run_batch("smoke", ["resnet34"], [0], results_dir=tmp_path / "killed", **grid)
-    assert [o.status for o in outcomes] == ["complete"]
-    whole, resumed = (
-        records.read_record(records.record_path(tmp_path / folder, "smoke", "resnet34", 0))
-        for folder in ("whole", "killed")
+    outcomes = run_batch(
+        "smoke", ["resnet34"], [0], results_dir=tmp_path / "killed", executor=executor, **GRID
     )
+    assert [o.status for o in outcomes] == ["complete"]
+    resumed = records.read_record(records.record_path(tmp_path / "killed", "smoke", "resnet34", 0))
     assert numbers(resumed) == numbers(whole)
     assert resumed["resumed_after_epochs"] and resumed["executor"] == executor
     folder = records.record_path(tmp_path / "killed", "smoke", "resnet34", 0).parent

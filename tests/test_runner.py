@@ -42,10 +42,10 @@ def record_at(results, arm, seed, profile="smoke"):
 
 @pytest.fixture(scope="module")
 def papermill_batch(tmp_path_factory):
-    """`make runs PROFILE=smoke ABLATIONS=resnet34 SEEDS=0,1`, through papermill."""
+    """`make runs PROFILE=smoke ARMS=resnet34 SEEDS=0,1 JOBS=2` (one epoch), through papermill."""
     results = tmp_path_factory.mktemp("results")
     outcomes = run_batch(
-        "smoke", ["resnet34"], [0, 1], executor="papermill", results_dir=results, **SHORT
+        "smoke", ["resnet34"], [0, 1], executor="papermill", results_dir=results, jobs=2, **SHORT
     )
     return results, outcomes
 
@@ -167,7 +167,9 @@ def test_dask_local_cluster_gives_the_same_records_as_local(tmp_path, monkeypatc
 
 
 def test_two_batches_on_one_folder_run_each_run_once(tmp_path):
-    cmd = lib_runs(tmp_path, "--arms resnet34 --seeds 0,1 --executor direct --epochs 1")
+    # --jobs 2: one thread per run. Two batches whose runs take cpu_count threads each
+    # oversubscribe the cores (OpenMP spin-waits): 42 s instead of 7 s on the 2-core dev CPU.
+    cmd = lib_runs(tmp_path, "--arms resnet34 --seeds 0,1 --executor direct --epochs 1 --jobs 2")
     batches = [
         subprocess.Popen(
             cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True

@@ -164,8 +164,9 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "cpu",
-            "Reduced protocol for a 2-core CPU: width 1/4, the first 8,000 training images, "
-            "5 epochs (10 for Table 2 arms), 3 seeds, full test set",
+            "Reduced protocol for a 2-core CPU: width 1/4 (the Inception stem keeps the "
+            "paper's branch widths), the first 8,000 training images, 5 epochs (10 for "
+            "Table 2 arms), 3 seeds, full test set",
             epochs=5,
             seeds=(0, 1, 2),
             width=0.25,

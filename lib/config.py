@@ -17,9 +17,13 @@ Activation = Literal["relu", "selu"]
 Shortcut = Literal["zeropad", "projection"]
 Schedule = Literal["constant", "exponential", "step", "cosine"]
 Precision = Literal["bf16", "fp32"]
+InceptionBranches = Literal["paper", "scaled"]
 
 # Fields that change where a run executes, not what it computes.
 NON_RESULT_FIELDS = ("device",)
+# Fields added after records existed, with the value those records ran with: a stored
+# config without the field gets it, and the key leaves the field out at that value.
+ADDED_FIELDS = {"inception_branches": "scaled"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,10 @@ class RunConfig:
     activation: Activation = "relu"  # in every residual block (paper Fig. 2)
     shortcut: Shortcut = "zeropad"  # at channel doubling: ResNet option A or B
     width: float = 1.0  # channel multiplier; 1.0 = 64-128-256-512 (paper Table 1)
+    # inception stem only. paper: Fig. 3's branch widths at every width, a 1x1 conv projects
+    # their 64 channels to a narrower body; scaled: narrowed with the body (at width 1/4 a
+    # branch starts with a one-channel conv + ReLU: the cpu records made before 2026-11-30)
+    inception_branches: InceptionBranches = "paper"
 
     # --- optimisation (lib.train) ---------------------------------------------
     epochs: int = 10  # paper: "only 10 iterations" (= epochs)
@@ -68,6 +76,7 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> RunConfig:
+        values = {**ADDED_FIELDS, **values}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values) - known
         if unknown:
@@ -84,4 +93,9 @@ class RunConfig:
         differs from the current config's is stale.
         """
         values = {k: v for k, v in self.to_dict().items() if k not in NON_RESULT_FIELDS}
+        for field, before in ADDED_FIELDS.items():
+            if values[field] == before:
+                del values[field]
+        if self.stem != "inception":
+            values.pop("inception_branches", None)  # no effect on other stems
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]

@@ -9,7 +9,9 @@ paper's changes:
   - ``resnet_nopool``: the same conv without the max-pool (-> 14x14)
   - ``inception``: paper Fig. 3, three branches of three stacked 3x3 convs
     (4->8->16, 4->8->16, 8->16->32 channels) concatenated to 64; stride 1 keeps 28x28,
-    stride 2 plus a 3x3 stride-2 max-pool matches the traditional stem's 7x7
+    stride 2 plus a 3x3 stride-2 max-pool matches the traditional stem's 7x7; at width < 1
+    the branches keep these widths and a 1x1 conv projects their 64 channels to the body's
+    (``inception_branches``)
   - ``plain``: one 3x3 stride-1 conv to 64 channels: full resolution without Inception
 * ``activation``: ``relu`` | ``selu`` inside every block (conv-BN-act-conv-BN-add-act, Fig. 2)
 * ``shortcut`` where channels double and maps halve: ``zeropad`` (ResNet option A,
@@ -107,14 +109,21 @@ class InceptionStem(nn.Module):
 
 def build_stem(config: RunConfig) -> nn.Module:
     c = scaled(STAGE_CHANNELS[0], config.width)
+    if config.stem == "inception":
+        # Scaled by 1/4, each branch would start with a one- or two-channel conv + ReLU that
+        # throttles the very arm under test: by default they keep the paper's widths.
+        width = config.width if config.inception_branches == "scaled" else max(config.width, 1.0)
+        stem = InceptionStem(width, config.activation, config.stem_stride)
+        c_stem = sum(scaled(b[-1], width) for b in INCEPTION_BRANCHES)
+        if c_stem == c:
+            return stem
+        return nn.Sequential(stem, conv_bn_act(c_stem, c, 1, 1, config.activation))
     if config.stem == "resnet":
         return nn.Sequential(
             conv_bn_act(1, c, 7, 2, config.activation), nn.MaxPool2d(3, 2, padding=1)
         )
     if config.stem == "resnet_nopool":
         return conv_bn_act(1, c, 7, 2, config.activation)
-    if config.stem == "inception":
-        return InceptionStem(config.width, config.activation, config.stem_stride)
     if config.stem == "plain":
         return conv_bn_act(1, c, 3, 1, config.activation)
     raise ValueError(f"unknown stem {config.stem!r}")

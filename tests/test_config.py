@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from lib.ablations import run_config
 from lib.config import NON_RESULT_FIELDS, RunConfig
 
 
@@ -73,3 +74,30 @@ def test_result_key_ignores_the_device_only():
     assert RunConfig().result_key() == key  # stable, not object identity
     for change in ({"seed": 1}, {"lr": 2e-3}, {"epochs": 11}, {"precision": "fp32"}):
         assert base.replace(**change).result_key() != key, change
+
+
+# Stored by a cpu run before ``inception_branches`` existed, with the key it was stored under.
+INCEPTION_BEFORE = {
+    "arm": "resnet34_inception", "seed": 0, "profile": "cpu", "stem": "inception",
+    "stem_stride": 1, "activation": "relu", "shortcut": "zeropad", "width": 0.25, "epochs": 5,
+    "batch_size": 128, "lr": 0.001, "schedule": "constant", "lr_gamma": 0.8,
+    "lr_step_epochs": 5, "train_subset": 8000, "precision": "bf16", "device": "auto",
+}  # fmt: skip
+INCEPTION_BEFORE_KEY = "cc1b1257889ccad9"
+
+
+def test_a_config_stored_before_a_field_existed_keeps_its_key_and_what_it_ran():
+    config = RunConfig.from_dict(INCEPTION_BEFORE)
+    assert config.inception_branches == "scaled"  # what that run built
+    assert config.result_key() == INCEPTION_BEFORE_KEY
+    # ... and today's registry runs the paper's branch widths: that record is stale
+    today = run_config("resnet34_inception", "cpu", 0)
+    assert today.inception_branches == "paper" and today.result_key() != INCEPTION_BEFORE_KEY
+
+
+def test_inception_branches_key_only_the_inception_stem():
+    for stem in ("resnet", "resnet_nopool", "plain"):
+        paper, scaled = RunConfig(stem=stem), RunConfig(stem=stem, inception_branches="scaled")
+        assert paper.result_key() == scaled.result_key(), stem
+    inception = RunConfig(stem="inception", width=0.25)
+    assert inception.result_key() != inception.replace(inception_branches="scaled").result_key()

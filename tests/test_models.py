@@ -353,3 +353,26 @@ def test_zeropad_model_computes_a_hand_wired_resnet34(arm):
         got = ours(x)
         expected = hand_wired_resnet34(x, ours.state_dict(), ACTIVATIONS[config.activation])
     assert_same_outputs(got, expected)
+
+
+@pytest.mark.parametrize("width", [0.125, 0.25, 1.0])
+def test_inception_branches_keep_the_paper_widths_at_every_width(width):
+    """Issue 12: scaled by 1/4 the branches began with 1-, 1- and 2-channel convs + ReLU."""
+    config = RunConfig(stem="inception", width=width)
+    stem = build_stem(config)
+    inception = stem[0] if isinstance(stem, nn.Sequential) else stem
+    assert [b[0][0].out_channels for b in inception.branches] == [4, 4, 8]  # paper Fig. 3
+    assert [b[-1][0].out_channels for b in inception.branches] == [16, 16, 32]
+    if width == 1.0:  # the paper's stem as it was: no projection
+        assert not isinstance(stem, nn.Sequential)
+    else:  # a 1x1 conv + BN + act projects the 64 channels onto the body's width
+        conv = stem[1][0]
+        assert (conv.in_channels, conv.out_channels, conv.kernel_size) == (
+            64, round(64 * width), (1, 1)
+        )
+
+
+def test_scaled_inception_branches_rebuild_the_older_records_stem():
+    stem = build_stem(RunConfig(stem="inception", width=0.25, inception_branches="scaled"))
+    assert [b[0][0].out_channels for b in stem.branches] == [1, 1, 2]
+    assert sum(b[-1][0].out_channels for b in stem.branches) == 16  # straight into the body

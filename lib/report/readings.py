@@ -88,6 +88,12 @@ def ambiguities_table(results: Results) -> pd.DataFrame:
         ("Inception stem stride / pooling", "not stated",
          f"stride {cfg.stem_stride}, no pooling: full 28×28 into conv2",
          "resnet34_inception_s2 (stride 2 + max-pool → 7×7); resnet34_plainstem (control)"),
+        ("Inception stem in a narrower body (reduced profiles)",
+         "only full width (64 channels into conv2)",
+         "the branches keep Fig. 3's widths; a 1×1 conv + BN + act projects their 64 channels "
+         "onto the body's width" if cfg.inception_branches == "paper"
+         else "the branches narrowed with the body",
+         none),
         ("Baseline stem on 28×28 images",
          "“a large convolution plus pooling” (7×7 lost in extraction)",
          "torchvision's 7×7/2 conv + 3×3/2 max-pool → 7×7",

@@ -368,7 +368,9 @@ def test_inception_branches_keep_the_paper_widths_at_every_width(width):
     else:  # a 1x1 conv + BN + act projects the 64 channels onto the body's width
         conv = stem[1][0]
         assert (conv.in_channels, conv.out_channels, conv.kernel_size) == (
-            64, round(64 * width), (1, 1)
+            64,
+            round(64 * width),
+            (1, 1),
         )
 
 

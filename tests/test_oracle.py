@@ -63,8 +63,12 @@ NUMBER = r"[+\-]?\d+(?:\.\d+)?"
 
 
 def key_of(config: dict) -> str:
-    """The result key, recomputed: SHA-256 of the config without its device, sorted JSON."""
+    """The result key, recomputed: SHA-256 of the config as sorted JSON, without its device,
+    and without ``inception_branches`` where it cannot matter (other stems) or is absent or
+    "scaled" (what every record made before the field existed ran)."""
     values = {k: v for k, v in config.items() if k != "device"}
+    if values.get("stem") != "inception" or values.get("inception_branches") == "scaled":
+        values.pop("inception_branches", None)
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -73,7 +73,9 @@ def test_readings_table_and_verdicts(smoke):
     step = dict(readings.reading_verdicts(smoke, "resnet34_lr_step"))
     assert step["Table 2, 10 (ours 2) ep"].verdict == stats.NOT_APPLICABLE
     ambiguities = readings.ambiguities_table(smoke)
-    assert len(ambiguities) == 13
+    assert len(ambiguities) == 14
+    narrow = ambiguities.set_index("Ambiguity").filter(like="narrower body", axis=0)
+    assert "keep Fig. 3" in narrow["Our choice"].iloc[0]  # the stem the runs built (issue 12)
     normalisation = ambiguities.set_index("Ambiguity").loc["Normalisation", "Our choice"]
     assert "in the records" in normalisation  # the fixture's constants
 

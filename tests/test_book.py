@@ -55,6 +55,8 @@ CHAPTERS = [
 ]
 TABLE_PAGES = {2: "table2_lr", 3: "table3_selu", 4: "table4_inception", 5: "table5_combined"}
 SCREENSHOT = REPO / "_build" / "screenshots" / "intro.png"
+# Where the builder's files lie: none of it may leak into a page.
+ABSOLUTE_ROOTS = (str(REPO), "/tmp/", "/root/", "/home/")
 
 
 def page_text(html_dir: Path, name: str) -> str:
@@ -125,7 +127,18 @@ def test_site_in_headless_chromium(site, server):
             if name == "intro":
                 SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SCREENSHOT), full_page=False)
+                assert "Results shown" not in text  # profile plumbing: on Reproducibility
+                assert page.locator("img[alt^='Forest plot']").count() == 1
+            if name == "reproducibility":
                 assert "Results shown" in text and "smoke" in text
+                hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+                for download in ("runs.csv", "records.zip"):
+                    target = next(h for h in hrefs if h.endswith(download))
+                    with urlopen(target) as response:
+                        assert response.status == 200 and response.read(), download
+            html_source = page.content()
+            for root in ABSOLUTE_ROOTS:
+                assert root not in html_source, f"{name}: absolute path {root} on the page"
             if name in TABLE_PAGES.values():
                 table = {v: k for k, v in TABLE_PAGES.items()}[name]
                 arm = claims.TABLE_ARMS[table]
@@ -149,6 +162,30 @@ def test_site_in_headless_chromium(site, server):
                 raise AssertionError(f"broken internal link {url}: {error}") from error
         if fragment:
             assert re.search(rf'id="{re.escape(fragment)}"', pages[target]), url
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_pages_fit_a_phone_with_the_verdicts_in_view(site, server):
+    """At 390 px no page scrolls sideways (wide tables scroll inside their column), and the
+    intro's claims table shows its Verdict column without scrolling the table."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=PHONE)
+        for name in CHAPTERS:
+            page.goto(urljoin(server, f"book/{name}.html"), wait_until="load")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"{name}: the page is {width} px wide on a phone"
+        page.goto(urljoin(server, "book/intro.html"), wait_until="load")
+        header = page.locator("th", has_text="Verdict").first
+        header.scroll_into_view_if_needed()
+        box = header.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        browser.close()
 
 
 def test_all_paper_numbers_beside_ours(site):

@@ -33,7 +33,11 @@ def paper_diff(arm: str, epochs: int, baseline: str = BASELINE) -> float:
 
 def accuracy_claims() -> list[tuple[str, str, int, float]]:
     """Every accuracy the paper reports: (table, arm, epochs, accuracy)."""
-    out = [("2–5", BASELINE, e, paper_accuracy(BASELINE, e)) for e in paper_epochs(BASELINE)]
+    out = []
+    for e in paper_epochs(BASELINE):  # in every table that reports e epochs
+        tables = [str(t) for t, arm in TABLE_ARMS.items() if e in paper_epochs(arm)]
+        label = f"{tables[0]}–{tables[-1]}" if len(tables) > 1 else tables[0]
+        out.append((label, BASELINE, e, paper_accuracy(BASELINE, e)))
     for table, arm in TABLE_ARMS.items():
         out += [(str(table), arm, e, paper_accuracy(arm, e)) for e in paper_epochs(arm)]
     return out
@@ -99,3 +103,13 @@ READINGS = [
     Reading("LR decay", "cosine to 0 over the run (run length only)", "resnet34_lr_cosine", False),
 ]
 BASELINE_READINGS = ["resnet34", "resnet34_nopool", "resnet34_plainstem"]
+
+
+# --- beyond the paper: single changes it never tested alone (exploratory) ------------------
+
+SINGLE_CHANGES = {  # arm -> the one thing it changes in the baseline
+    "resnet34_projection": "the projection shortcut alone, the paper's improvement 1",
+    "resnet34_plainstem": "a plain 3×3/1 stem at full 28×28 resolution, without Inception",
+    "resnet34_nopool": "the 7×7 stem without its max-pool (14×14)",
+    "resnet34_inception_s2": "the Inception stem at the baseline's 7×7 resolution",
+}

@@ -11,11 +11,18 @@ import math
 
 from lib import stats
 from lib.ablations import run_config
-from lib.report.architecture import lr_factors
-from lib.report.claims import BASELINE, LONG, SHORT, paper_accuracy
+from lib.report.architecture import lr_factors, meta_training_flops
+from lib.report.claims import (
+    BASELINE,
+    LONG,
+    SHORT,
+    SINGLE_CHANGES,
+    paper_accuracy,
+    paper_diff,
+)
 from lib.report.formatting import CI, interval, mean_sd, num, protocol_phrase
 from lib.report.results import Results
-from lib.report.verdicts import primary_family, survivors, verdict_counts
+from lib.report.verdicts import judge, primary_family, survivors, verdict_counts
 
 # The verdicts counted at a glance, in this order ("direction only" of either size).
 GLANCE = (stats.REPRODUCED, stats.DIRECTION_ONLY, stats.NOT_REPRODUCED, stats.INCONCLUSIVE)
@@ -165,3 +172,32 @@ def paper_verdicts(shown: Results, paper: Results) -> str:
     if shown.profile == "paper":
         return ""
     return verdict_summary(paper) + " Its runs so far are on {doc}`paper_protocol`."
+
+
+def strongest_findings(results: Results) -> str:
+    """The single changes the paper never tested alone whose difference from the baseline
+    excludes 0 (exploratory, uncorrected), largest first, beside the paper's combined gain."""
+    found = []
+    for arm, what in SINGLE_CHANGES.items():
+        j = judge(results, arm)
+        if j.verdict.startswith(stats.DIFFERS):
+            found.append((abs(j.comparison.diff), arm, what, j.comparison))
+    if not found:
+        return ""
+    base_flops = meta_training_flops(run_config(BASELINE, results.model_profile, 0))
+    parts = []
+    for _, arm, what, c in sorted(found, reverse=True):
+        ratio = meta_training_flops(run_config(arm, results.model_profile, 0)) / base_flops
+        cost = f", at {ratio:.1f}× the baseline's training FLOPs" if ratio > 1.05 else ""
+        parts.append(
+            f"`{arm}`, {what}: **{num(c.diff, sign=True)} points** "
+            f"({CI} {interval(c.ci_low, c.ci_high, sign=True)}){cost}"
+        )
+    return (
+        f"**Beyond the paper ({protocol_label(results)}).** Changes the paper never tested "
+        f"alone, against `{BASELINE}` after epoch {results.horizon(SHORT)}: "
+        + "; ".join(parts)
+        + f". For scale, the paper's four changes together claim "
+        f"{num(paper_diff('improved', SHORT), sign=True)}. Exploratory: no correction for the "
+        "contrasts tried ({doc}`beyond`)."
+    )

@@ -135,14 +135,18 @@ def primary_table(results: Results, table: int | None = None) -> pd.DataFrame:
 
 
 @made_by
-def accuracy_table(results: Results) -> pd.DataFrame:
-    """Every accuracy the paper reports, ours beside it."""
-    return pd.DataFrame(
+def accuracy_table(results: Results, compact: bool = False) -> pd.DataFrame:
+    """Every accuracy the paper reports, ours beside it; ``compact`` keeps our mean ± sd,
+    the gap and the verdict (page one)."""
+    table = pd.DataFrame(
         [
             {"Table": table, **accuracy_row(results, arm, epochs, value)}
             for table, arm, epochs, value in accuracy_claims()
         ]
     )
+    if compact:
+        return table.drop(columns=[CI, "n", "Best epoch (optimistic, test-selected)"])
+    return table
 
 
 @made_by

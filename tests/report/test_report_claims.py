@@ -16,6 +16,9 @@ def test_every_paper_accuracy_is_one_claim():
     assert listed == reported
     assert len(claims.accuracy_claims()) == len(reported)
     assert (claims.SHORT, claims.LONG) == (10, 20)
+    tables_of = {(arm, e): t for t, arm, e, _ in claims.accuracy_claims()}
+    # the baseline's 10 epochs are in every table, its 20 only in Table 2
+    assert tables_of[claims.BASELINE, 10] == "2–5" and tables_of[claims.BASELINE, 20] == "2"
 
 
 def test_improvements_are_differences_to_the_baseline():

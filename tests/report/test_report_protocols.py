@@ -59,3 +59,29 @@ def test_paper_baseline_is_backed_by_records(smoke, nothing):
 
 def test_precision_note(smoke):
     assert "**bf16** (10 runs)" in protocols.precision_note(smoke)
+
+
+def test_strongest_findings_name_what_differs_largest_first(smoke, monkeypatch):
+    assert protocols.strongest_findings(smoke) == ""  # the smoke fixtures have no such arms
+    from types import SimpleNamespace
+
+    from lib import stats
+
+    fake = {  # arm -> (verdict, diff, ci)
+        "resnet34_projection": (stats.LOWER, -2.24, (-4.24, -0.24)),
+        "resnet34_plainstem": (stats.HIGHER, 2.40, (1.34, 3.47)),
+        "resnet34_nopool": (stats.NO_CLEAR_DIFFERENCE, 0.5, (-1.0, 2.0)),
+    }
+
+    def judged(results, arm):
+        verdict, diff, (low, high) = fake.get(arm, (stats.NO_DATA, float("nan"), (0, 0)))
+        return SimpleNamespace(
+            verdict=verdict, comparison=SimpleNamespace(diff=diff, ci_low=low, ci_high=high)
+        )
+
+    monkeypatch.setattr(protocols, "judge", judged)
+    text = protocols.strongest_findings(smoke)
+    assert text.index("`resnet34_plainstem`") < text.index("`resnet34_projection`")
+    assert "**+2.40 points** (95 % CI [+1.34, +3.47])" in text
+    assert "× the baseline's training FLOPs" in text  # the plain stem costs more
+    assert "resnet34_nopool" not in text and "+2.92" in text  # the paper's combined claim

@@ -16,6 +16,12 @@ def test_accuracy_table_has_every_claim_with_our_number(smoke):
         assert row["Paper"] == f"{num(value)} %"  # as the browser test finds it in the intro
         assert row["Ours, final epoch (mean ± sd)"] == mean_sd(smoke.summary(arm, epochs))
     assert list(table[CI])  # every row has an interval cell
+    compact = tables.accuracy_table(smoke, compact=True)  # page one
+    assert list(compact.columns) == [
+        "Table", "Model", "Epochs", "Paper", "Ours, final epoch (mean ± sd)", "Ours − paper",
+        "Verdict",
+    ]  # fmt: skip
+    assert compact.equals(table[compact.columns])
 
 
 def test_primary_table_shows_holm_power_and_sensitivity(smoke):

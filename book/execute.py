@@ -31,10 +31,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def chapters(toc: Path = REPO / "_toc.yml") -> list[Path]:
-    """The notebooks named in the table of contents, in reading order."""
+    """The notebooks named in the table of contents, in reading order (a Markdown page,
+    such as the Code chapter, has nothing to execute)."""
     data = yaml.safe_load(toc.read_text())
     files = [data["root"]] + [c["file"] for c in data.get("chapters", [])]
-    return [REPO / f"{name}.ipynb" for name in files]
+    return [REPO / f"{n}.ipynb" for n in files if not (REPO / f"{n}.md").exists()]
 
 
 def execute(out: Path, timeout: int = 300, notebooks: list[Path] | None = None) -> int:

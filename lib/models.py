@@ -5,6 +5,7 @@ channels, global average pooling and a linear classifier. Three switches select 
 paper's changes:
 
 * ``stem``: how the 28x28 grey image enters the body
+
   - ``resnet``: the traditional 7x7 stride-2 conv + BN + act + 3x3 stride-2 max-pool (-> 7x7)
   - ``resnet_nopool``: the same conv without the max-pool (-> 14x14)
   - ``inception``: paper Fig. 3, three branches of three stacked 3x3 convs
@@ -13,6 +14,7 @@ paper's changes:
     the branches keep these widths and a 1x1 conv projects their 64 channels to the body's
     (``inception_branches``)
   - ``plain``: one 3x3 stride-1 conv to 64 channels: full resolution without Inception
+
 * ``activation``: ``relu`` | ``selu`` inside every block (conv-BN-act-conv-BN-add-act, Fig. 2)
 * ``shortcut`` where channels double and maps halve: ``zeropad`` (ResNet option A,
   parameter-free) | ``projection`` (option B, 1x1 stride-2 conv + BN; paper "improvement 1")

@@ -25,6 +25,7 @@ COLUMNS = [
     "best_epoch",
     "epochs_run",
     "wall_time_s",
+    "cpu_time_s",
     "images_per_s",
     "engine",
     "executor",
@@ -123,6 +124,7 @@ def _row(record: dict, path: Path, overrides: dict) -> dict:
         "best_epoch": record.get("best_epoch"),
         "epochs_run": len(record["epochs"]),
         "wall_time_s": record.get("wall_time_s"),
+        "cpu_time_s": record.get("cpu_time_s"),  # records since the campaign measures it
         "images_per_s": record.get("images_per_s"),
         "engine": record.get("engine"),
         "executor": record.get("executor"),

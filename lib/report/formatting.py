@@ -81,12 +81,16 @@ def table_html(frame: pd.DataFrame) -> str:
     table = frame.to_html(index=False, escape=False, border=0, classes="table repl-table")
     source = frame.attrs.get(MADE_BY)
     note = (
-        f'<p class="repl-made-by">Made by <code>{html.escape(source)}</code></p>' if source else ""
+        f'<p class="repl-made-by">Made by <a href="{CODE_PAGE}#{html.escape(source)}">'
+        f"<code>{html.escape(source)}</code></a></p>"
+        if source
+        else ""
     )
     return f'<div class="repl-scroll">{table}</div>{note}'
 
 
 MADE_BY = "made_by"
+CODE_PAGE = "code.html"  # book/code.md: every lib function documented, with its source
 
 
 def made_by(function):

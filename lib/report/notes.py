@@ -69,6 +69,11 @@ def banner(results: Results) -> str:
     return "\n".join(lines) + "\n"
 
 
+def no_results_notice(results: Results) -> str:
+    """Page one's only plumbing: how to produce records, when there are none."""
+    return banner(results) if _no_results(results) else ""
+
+
 def short_banner(results: Results) -> str:
     if _no_results(results):
         return ":::{warning}\nNo results yet: this chapter shows the paper's numbers only.\n:::\n"

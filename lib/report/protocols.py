@@ -58,6 +58,8 @@ def verdict_summary(results: Results) -> str:
     if counts.get(stats.NO_DATA):
         text += f" {counts[stats.NO_DATA]} lack two complete seeds per arm."
     s_imp, s_base = results.summary("improved"), results.summary(BASELINE)
+    if not (s_imp.n and s_base.n):
+        return text
     c = results.compare("improved")
     return text + (
         f" Our combined model reaches {mean_sd(s_imp)} % against the baseline's "
@@ -165,13 +167,6 @@ def precision_note(results: Results) -> str:
         "fp32); the paper, trained on a GTX 1060 that has no bf16 units, almost certainly "
         "used fp32."
     )
-
-
-def paper_verdicts(shown: Results, paper: Results) -> str:
-    """The paper protocol's verdicts at a glance, when the chapters show another profile."""
-    if shown.profile == "paper":
-        return ""
-    return verdict_summary(paper) + " Its runs so far are on {doc}`paper_protocol`."
 
 
 def strongest_findings(results: Results) -> str:

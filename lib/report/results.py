@@ -201,3 +201,16 @@ def load(profile: str | None = None, folder: Path | None = None) -> Results:
         chosen_by_environment=bool(_chosen_profile()),
         profiles_with_records=available_profiles(folder),
     )
+
+
+def every_profile(folder: Path) -> dict[str, pd.DataFrame]:
+    """Every profile's records (any status) under ``folder``: the compute they spent."""
+    frames = {profile: load_results(profile, folder) for profile in PROFILES}
+    return {profile: frame for profile, frame in frames.items() if not frame.empty}
+
+
+def campaign_left(folder: Path) -> pd.DataFrame:
+    """The paper campaign's plan: each run's state and estimated core-hours left."""
+    from lib import campaign  # git and worktrees: only when the summary asks
+
+    return campaign.table(campaign.campaign_plan(), folder)

@@ -27,8 +27,6 @@ def test_verdict_summary_per_protocol(smoke, nothing):
     assert "None of the paper's 5 improvement claims can be judged yet" in (
         protocols.verdict_summary(nothing)
     )
-    assert protocols.paper_verdicts(as_paper(smoke), smoke) == ""
-    assert "{doc}`paper_protocol`" in protocols.paper_verdicts(smoke, as_paper(smoke))
 
 
 def test_proxy_note_states_the_distortions(smoke, nothing):

@@ -53,10 +53,13 @@ runs: setup data
 # and runs the plan's next runs there in the background for BUDGET (no epoch starts that
 # cannot end within it; paused runs resume next time). Records land in results/paper/.
 # RUNS_AT_ONCE=1 gives one run both cores (a long run that must end within the chunk).
+# ACROSS_CHUNKS=1 also starts runs longer than the chunk: they pause with their checkpoint
+# and resume in the next chunk, where the checkout (and its git-ignored checkpoints) lasts.
 BUDGET ?= 150m
 RUNS_AT_ONCE ?= 2
 campaign: setup data
-	$(PY) -m lib campaign start --budget $(BUDGET) --jobs $(RUNS_AT_ONCE)
+	$(PY) -m lib campaign start --budget $(BUDGET) --jobs $(RUNS_AT_ONCE) \
+		$(if $(filter 1,$(ACROSS_CHUNKS)),--across-chunks)
 
 campaign-status: setup
 	$(PY) -m lib campaign status

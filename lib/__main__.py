@@ -151,6 +151,13 @@ def main(argv: list[str] | None = None) -> int:
         help="runs at once (default 2, one thread each; 1: one run on every core, for a "
         "long run that must finish within the chunk)",
     )
+    campaign.add_argument(
+        "--across-chunks",
+        action="store_true",
+        help="also start runs that cannot finish within the budget: they pause at its end "
+        "with their checkpoint and resume in the next chunk (only where the checkout, "
+        "with its git-ignored checkpoints, survives until then)",
+    )
     campaign.add_argument("--results", type=Path, default=records.RESULTS_DIR)
 
     sub.add_parser("info", help="parameters and training FLOPs per image of every arm")
@@ -355,14 +362,16 @@ def _campaign(args) -> int:
     from lib import campaign
 
     if args.action == "start":
-        log = campaign.start(args.budget, args.results, args.jobs)
+        log = campaign.start(args.budget, args.results, args.jobs, args.across_chunks)
         print(f"chunk started in the background ({args.budget}); log: {log}")
     elif args.action == "status":
         print(campaign.status(args.results))
     elif args.action == "commit":
         print(campaign.commit(args.results))
     else:
-        return campaign.run(parse_duration(args.budget), args.results, args.jobs)
+        return campaign.run(
+            parse_duration(args.budget), args.results, args.jobs, args.across_chunks
+        )
     return 0
 
 

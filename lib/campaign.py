@@ -247,7 +247,12 @@ def prepare_worktree(repo: Path = records.REPO) -> tuple[Path, str]:
     return worktree, head
 
 
-def start(budget: str, results_dir: Path = records.RESULTS_DIR, jobs: int = JOBS) -> Path:
+def start(
+    budget: str,
+    results_dir: Path = records.RESULTS_DIR,
+    jobs: int = JOBS,
+    across_chunks: bool = False,
+) -> Path:
     """Start the next chunk in the background; returns its log file. A chunk already
     running keeps its runs (locks): the new one takes the plan's next runs beside it."""
     if running := running_chunks():
@@ -259,7 +264,7 @@ def start(budget: str, results_dir: Path = records.RESULTS_DIR, jobs: int = JOBS
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"chunk-{time.strftime('%Y%m%d-%H%M%S')}-{head[:7]}.log"
     command = [sys.executable, "-m", "lib", "campaign", "run", "--budget", budget]
-    command += ["--jobs", str(jobs)]
+    command += ["--jobs", str(jobs)] + (["--across-chunks"] if across_chunks else [])
     command += ["--results", str(Path(results_dir).resolve())]
     with open(log, "w") as out:
         subprocess.Popen(
@@ -274,12 +279,14 @@ def start(budget: str, results_dir: Path = records.RESULTS_DIR, jobs: int = JOBS
     return log
 
 
-def run(budget_s: float, results_dir: Path, jobs: int = JOBS) -> int:
+def run(budget_s: float, results_dir: Path, jobs: int = JOBS, across_chunks: bool = False) -> int:
     """One chunk in the foreground: the plan's next runs until the budget ends.
 
     A run starts only if it is expected to finish within the budget (a fresh checkout
     has no checkpoints: a run cut off at a session's end would be lost); the next runs of
-    the plan that fit take its place."""
+    the plan that fit take its place. ``across_chunks`` starts the plan's runs in order
+    regardless: one that cannot finish pauses at the budget with its checkpoint and
+    resumes in the next chunk on this checkout (runs longer than any chunk need this)."""
     from lib.budget import Budget
     from lib.runner import cpu_seconds_of_children, run_batch, summarise
 
@@ -289,7 +296,8 @@ def run(budget_s: float, results_dir: Path, jobs: int = JOBS) -> int:
     threads = max(1, (os.cpu_count() or 1) // jobs)
     print(
         f"chunk: {len(configs)} planned runs, commit {_git('rev-parse', 'HEAD')[:10]}, "
-        f"code in {records.REPO}, budget {budget_s / 60:.0f} min, {jobs} at once",
+        f"code in {records.REPO}, budget {budget_s / 60:.0f} min, {jobs} at once"
+        + (", runs may continue in the next chunk" if across_chunks else ""),
         flush=True,
     )
     outcomes = run_batch(
@@ -298,7 +306,9 @@ def run(budget_s: float, results_dir: Path, jobs: int = JOBS) -> int:
         jobs=jobs,
         budget=budget,
         results_dir=results_dir,
-        expected_seconds=lambda c: seconds_left(c, results_dir, per_epoch, threads),
+        expected_seconds=None
+        if across_chunks
+        else lambda c: seconds_left(c, results_dir, per_epoch, threads),
     )
     print(summarise(outcomes))
     print(chunk_summary(configs, outcomes, results_dir, cpu_seconds_of_children()))

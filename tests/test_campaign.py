@@ -105,6 +105,26 @@ def test_expected_time_of_a_run_uses_its_checkpoint_and_threads(tmp_path):
     assert campaign.seconds_left(run_config("improved", "paper", 0), tmp_path, {}, 1) is None
 
 
+@pytest.mark.parametrize("across_chunks", [False, True])
+def test_a_chunk_defers_runs_longer_than_its_budget_unless_across_chunks(
+    across_chunks, tmp_path, monkeypatch
+):
+    import lib.runner
+
+    put_record(tmp_path, "resnet34_selu", 0)  # 360 core-seconds per epoch
+    selu_1 = run_config("resnet34_selu", "paper", 1)
+    plan = [run_config("resnet34_selu", "paper", 0), selu_1]  # seed 0 complete: timed
+    monkeypatch.setattr(campaign, "campaign_plan", lambda: plan)
+    given = {}
+    monkeypatch.setattr(lib.runner, "run_batch", lambda *a, **kw: given.update(kw) or [])
+    assert campaign.run(600, tmp_path, jobs=2, across_chunks=across_chunks) == 0
+    expected = given["expected_seconds"]
+    if across_chunks:  # started whatever it costs: it pauses at the budget, checkpointed
+        assert expected is None
+    else:  # 10 epochs on one thread: an hour, longer than the 10-minute budget
+        assert expected(selu_1) == pytest.approx(3600)
+
+
 def test_status_names_each_stage_and_whether_a_chunk_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(campaign, "CAMPAIGN_DIR", tmp_path / ".campaign")
     monkeypatch.setattr(campaign, "running_chunks", lambda: {})

@@ -25,6 +25,7 @@ from lib.ablations import ARMS, run_config
 from lib.budget import EPOCH_MARGIN
 from lib.config import RunConfig
 from lib.runner import existing_state, is_running, plan, run_dir, training_cost
+from lib.worktrees import git, prepare_worktree, running_chunks
 
 CAMPAIGN_DIR = records.REPO / ".campaign"  # git-ignored: worktrees and the chunks' logs
 PROFILE = "paper"
@@ -196,57 +197,6 @@ def chunk_summary(
 # --- chunks: start, status, commit ---------------------------------------------------------
 
 
-def _git(*args: str, cwd: Path = records.REPO) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
-def running_chunks(repo: Path = records.REPO) -> dict[int, Path]:
-    """Processes working in one of the campaign's worktrees (chunks and their runs): pid ->
-    worktree. A worktree in use is never moved or removed."""
-    campaign_dir = (repo / ".campaign").resolve()
-    found = {}
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            cwd = Path(os.readlink(proc / "cwd")).resolve()
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-        if cwd.is_relative_to(campaign_dir) and cwd != campaign_dir:
-            found[int(proc.name)] = campaign_dir / cwd.relative_to(campaign_dir).parts[0]
-    return found
-
-
-def prepare_worktree(repo: Path = records.REPO) -> tuple[Path, str]:
-    """A clean, detached worktree of the checkout's HEAD (``.campaign/worktree-<commit>``),
-    and the commit. One worktree per commit, so a chunk running from an older commit keeps
-    its code while a new one starts; worktrees no process uses any more are removed.
-    Verifies that ``lib`` imported there is the worktree's, not the checkout's."""
-    head = _git("rev-parse", "HEAD", cwd=repo)
-    worktree = repo / ".campaign" / f"worktree-{head[:10]}"
-    in_use = set(running_chunks(repo).values())
-    for old in (repo / ".campaign").glob("worktree*"):
-        if old.resolve() != worktree.resolve() and old.resolve() not in in_use:
-            _git("worktree", "remove", "--force", str(old), cwd=repo)
-    _git("worktree", "prune", cwd=repo)
-    if not (worktree / ".git").exists():
-        _git("worktree", "add", "--detach", str(worktree), head, cwd=repo)
-    if _git("status", "--porcelain", "--untracked-files=no", cwd=worktree):
-        raise RuntimeError(f"{worktree} has local changes: the campaign runs committed code only")
-    probe = "import lib.runner, lib.train; print(lib.__file__)"
-    imported = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=worktree,
-        env={**os.environ, "PYTHONPATH": str(worktree)},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    if not Path(imported).resolve().is_relative_to(worktree.resolve()):
-        raise RuntimeError(f"the worktree imports lib from {imported}, not from {worktree}")
-    return worktree, head
-
-
 def start(
     budget: str,
     results_dir: Path = records.RESULTS_DIR,
@@ -257,7 +207,7 @@ def start(
     running keeps its runs (locks): the new one takes the plan's next runs beside it."""
     if running := running_chunks():
         print(f"note: {len(set(running.values()))} chunk(s) already running; the cores are shared")
-    if _git("status", "--porcelain", "--untracked-files=no", "--", "lib"):
+    if git("status", "--porcelain", "--untracked-files=no", "--", "lib"):
         print("note: lib/ has uncommitted changes; the campaign runs HEAD without them")
     worktree, head = prepare_worktree()
     logs = CAMPAIGN_DIR / "logs"
@@ -295,7 +245,7 @@ def run(budget_s: float, results_dir: Path, jobs: int = JOBS, across_chunks: boo
     per_epoch = core_seconds_per_epoch(configs, results_dir)
     threads = max(1, (os.cpu_count() or 1) // jobs)
     print(
-        f"chunk: {len(configs)} planned runs, commit {_git('rev-parse', 'HEAD')[:10]}, "
+        f"chunk: {len(configs)} planned runs, commit {git('rev-parse', 'HEAD')[:10]}, "
         f"code in {records.REPO}, budget {budget_s / 60:.0f} min, {jobs} at once"
         + (", runs may continue in the next chunk" if across_chunks else ""),
         flush=True,
@@ -350,7 +300,7 @@ def commit(results_dir: Path = records.RESULTS_DIR) -> str:
     for config in committable(results_dir):
         folder = run_dir(results_dir, config)
         paths += [str(p) for p in (folder / "record.json", folder / "run.ipynb") if p.exists()]
-    new = _git("status", "--porcelain", "--untracked-files=all", "--", *paths) if paths else ""
+    new = git("status", "--porcelain", "--untracked-files=all", "--", *paths) if paths else ""
     new_records = [line[3:] for line in new.splitlines() if line.endswith("record.json")]
     if not new_records:
         return "nothing to commit: no new complete record"
@@ -364,6 +314,6 @@ def commit(results_dir: Path = records.RESULTS_DIR) -> str:
         "(each run's CPU time where its record has it, else its wall time)\n\n"
         + "\n".join(f"{run}: {h:.2f} h" for run, h in hours.items())
     )
-    _git("add", "--", *paths)
-    _git("commit", "--quiet", "-m", message, "--", *paths)
+    git("add", "--", *paths)
+    git("commit", "--quiet", "-m", message, "--", *paths)
     return message

@@ -1,12 +1,10 @@
 """lib.campaign and the runner's anytime order: what runs when, what a status and a commit
-see, and the worktree the campaign imports its code from."""
+see."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -145,50 +143,6 @@ def test_only_complete_clean_current_records_are_committable(tmp_path):
     put_record(tmp_path, "resnet34_inception", 0, result_key="0123456789abcdef")  # stale
     ready = campaign.committable(tmp_path)
     assert [(c.arm, c.seed) for c in ready] == [("resnet34_selu", 0)]
-
-
-@pytest.fixture
-def clone(tmp_path):
-    """A fresh clone of this repository's HEAD, as a checkout of its own."""
-    target = tmp_path / "clone"
-    subprocess.run(["git", "clone", "--quiet", "--local", str(REPO), str(target)], check=True)
-    return target
-
-
-@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_one_clean_worktree_per_commit_importing_its_own_lib(clone):
-    worktree, head = campaign.prepare_worktree(clone)
-    assert head == campaign._git("rev-parse", "HEAD", cwd=clone)
-    assert worktree == clone / ".campaign" / f"worktree-{head[:10]}"
-    assert campaign._git("rev-parse", "HEAD", cwd=worktree) == head
-    assert campaign.prepare_worktree(clone) == (worktree, head)  # reused, not recreated
-    (worktree / "lib" / "config.py").write_text("# edited\n")
-    with pytest.raises(RuntimeError, match="local changes"):
-        campaign.prepare_worktree(clone)
-
-
-@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_a_new_commit_gets_a_new_worktree_and_an_unused_old_one_goes(clone):
-    old, _ = campaign.prepare_worktree(clone)
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet",
-         "--allow-empty", "-m", "next"], cwd=clone, check=True,
-    )  # fmt: skip
-    busy = subprocess.Popen(["sleep", "30"], cwd=old / "lib")  # a chunk still running there
-    try:
-        new, _ = campaign.prepare_worktree(clone)
-        assert new != old and old.exists()  # in use: kept
-        assert campaign.running_chunks(clone) == {busy.pid: old}
-    finally:
-        busy.kill()
-        busy.wait()
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet",
-         "--allow-empty", "-m", "again"], cwd=clone, check=True,
-    )  # fmt: skip
-    newest, _ = campaign.prepare_worktree(clone)
-    assert not old.exists() and not new.exists() and newest.exists()
-    assert campaign.running_chunks(clone) == {}
 
 
 def test_the_fastest_epoch_or_the_idle_bench_sets_the_expected_speed(tmp_path):

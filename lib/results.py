@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib import records
+from lib import records, validate
 from lib.ablations import ARMS, PROFILES, run_config
 
 COLUMNS = [
@@ -53,8 +53,8 @@ def load_results(
     """One row per record under ``results_dir/profile``.
 
     ``status`` is the record's (complete | failed) or, set here, ``malformed`` (unreadable),
-    ``invalid`` (readable but not holding together: ``records.problems``, or a copy of
-    another record of its arm, ``records.duplicates``) or ``stale`` (consistent, but made
+    ``invalid`` (readable but not holding together: ``validate.problems``, or a copy of
+    another record of its arm, ``validate.duplicates``) or ``stale`` (consistent, but made
     with another config than ``run_config(arm, profile, seed, **overrides)`` gives today;
     tests pass the overrides they ran with, e.g. ``epochs=1``); ``reason`` says why.
     Columns ``test_accuracy`` and ``iteration_losses`` hold the per-epoch accuracies (%)
@@ -83,7 +83,7 @@ def load_results(
                 }
             )
     counted = [r for r in rows if r["status"] == "complete"]
-    copies = records.duplicates([(r["path"], r["arm"], r["iteration_losses"]) for r in counted])
+    copies = validate.duplicates([(r["path"], r["arm"], r["iteration_losses"]) for r in counted])
     for row in counted:
         if row["path"] in copies:
             others = ", ".join(copies[row["path"]])
@@ -97,14 +97,14 @@ def load_results(
 
 def _state(record: dict, path: Path, overrides: dict) -> tuple[str, str | None]:
     """(status, reason): invalid before stale before the record's own status."""
-    found = records.problems(record, path)
+    found = validate.problems(record, path)
     if found:
         return "invalid", "; ".join(found)
     arm, profile, seed = record["arm"], record["profile"], record["seed"]
     if arm not in ARMS or profile not in PROFILES:
         return "stale", f"arm {arm!r} or profile {profile!r} no longer exists"
     today = run_config(arm, profile, seed, **overrides).result_key()
-    if records.stored_config(record).result_key() != today:
+    if validate.stored_config(record).result_key() != today:
         return "stale", "made with a config that differs from today's registry"
     return record["status"], record.get("reason")
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from lib import checkpoint, records
+from lib import checkpoint, records, validate
 from lib.ablations import ARMS, get_profile, run_config
 from lib.budget import Budget
 from lib.config import RunConfig
@@ -45,7 +45,7 @@ def existing_state(results_dir: Path, config: RunConfig) -> tuple[str, str]:
     except records.MalformedRecord as error:
         return "malformed", str(error)
     # A record that does not hold together, or a copy of a sibling's, is stale: rerun it.
-    found = records.problems(record, path) + records.sibling_copies(record, path)
+    found = validate.problems(record, path) + validate.sibling_copies(record, path)
     if found:
         return "stale", "invalid record: " + "; ".join(found)
     if record["result_key"] != config.result_key():

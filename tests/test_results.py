@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lib import records
+from lib import records, validate
 from lib.ablations import run_config
 from lib.results import complete, load_results
 from lib.runner import existing_state
@@ -40,7 +40,7 @@ def as_seed(seed: int):
 
     def change(record):
         record["seed"] = record["config"]["seed"] = seed
-        record["result_key"] = records.stored_config(record).result_key()
+        record["result_key"] = validate.stored_config(record).result_key()
 
     return change
 
@@ -78,7 +78,7 @@ def test_malformed_record_is_named_and_excluded(results):
 def test_a_record_of_another_config_is_stale(results):
     def older_registry(record):
         record["config"]["width"] = 0.5  # as if produced by an older registry, key and all
-        record["result_key"] = records.stored_config(record).result_key()
+        record["result_key"] = validate.stored_config(record).result_key()
 
     edit(results, "resnet34_selu", 0, older_registry)
     frame = load_results("smoke", results)
@@ -179,7 +179,7 @@ def test_overrides_name_the_config_a_test_ran(results):
         record["final_test_accuracy"] = record["best_test_accuracy"] = record["epochs"][0][
             "test_accuracy"
         ]
-        record["result_key"] = records.stored_config(record).result_key()
+        record["result_key"] = validate.stored_config(record).result_key()
 
     edit(results, "resnet34_selu", 1, one_epoch)
     assert row(load_results("smoke", results), "resnet34_selu", 1)["status"] == "stale"

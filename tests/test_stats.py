@@ -199,20 +199,3 @@ def test_permutation_verdict_at_ten_seeds():
     base = [float(x) for x in range(10)]
     assert stats.permutation_verdict([x + 20 for x in base], base, claim=20.0) == stats.REPRODUCED
     assert stats.permutation_verdict([x + 20 for x in base], base, claim=50.0) == stats.SMALLER
-
-
-def test_convergence_measures():
-    losses = [2.0, 1.0, 0.5, 0.25, 0.25, 0.25]
-    assert stats.smooth(losses, 2).tolist() == [2.0, 1.5, 0.75, 0.375, 0.25, 0.25]
-    assert stats.iterations_to_reach(losses, 0.75, 2) == 3
-    assert math.isnan(stats.iterations_to_reach(losses, 0.1, 2))
-    runs = [losses, [3.0, 2.0, 1.0, 0.5, 0.4, 0.3]]
-    level = stats.common_threshold(runs, 2)
-    assert level == pytest.approx(0.35)
-    assert all(not math.isnan(stats.iterations_to_reach(r, level, 2)) for r in runs)
-    assert stats.last_epoch_log_sd(losses, 3) == pytest.approx(0.0)
-    # the same relative noise at a loss ten times lower scores the same
-    high, low = [1.0, 2.0, 1.0, 2.0], [0.1, 0.2, 0.1, 0.2]
-    assert stats.last_epoch_log_sd(high, 4) == pytest.approx(stats.last_epoch_log_sd(low, 4))
-    assert stats.last_epoch_log_sd(high, 4) == pytest.approx(np.log(2) / math.sqrt(3))
-    assert math.isnan(stats.last_epoch_log_sd([0.0, 1.0], 2))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lib import stats
+from lib import curves, stats
 from lib.report.claims import CONVERGENCE_CLAIMS, LOG_SD, REACH
 from lib.report.formatting import CI, code, interval, made_by, mean_sd, num, p_value
 from lib.report.results import Results
@@ -55,10 +55,10 @@ def convergence(results: Results, arm: str, baseline: str, epochs: int) -> dict:
     per_epoch = iterations_per_epoch(results)
     window = smoothing_window(per_epoch)
     runs = {a: loss_runs(results, a, epochs) for a in (arm, baseline)}
-    threshold = stats.common_threshold(runs[arm] + runs[baseline], window)
+    threshold = curves.common_threshold(runs[arm] + runs[baseline], window)
     per_run = {
-        REACH: lambda r: stats.iterations_to_reach(r, threshold, window),
-        LOG_SD: lambda r: stats.last_epoch_log_sd(r, per_epoch),
+        REACH: lambda r: curves.iterations_to_reach(r, threshold, window),
+        LOG_SD: lambda r: curves.last_epoch_log_sd(r, per_epoch),
     }
     rows, judged = [], {}
     for claim in CONVERGENCE_CLAIMS:

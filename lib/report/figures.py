@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from lib import stats
+from lib import curves
 from lib.report.claims import LONG, SHORT, improvement_claims, paper_accuracy
 from lib.report.convergence import iterations_per_epoch, loss_runs, smoothing_window
 from lib.report.formatting import finite
@@ -118,7 +118,7 @@ def loss_curves(results: Results, arms: list[str], epochs: int, threshold: float
         if not runs:
             continue
         n = min(len(r) for r in runs)
-        smoothed = [stats.smooth(r[:n], window) for r in runs]
+        smoothed = [curves.smooth(r[:n], window) for r in runs]
         _band(ax, smoothed, f"{arm} (n={len(runs)})", lw=1.2)
         drawn += 1
     if not drawn:

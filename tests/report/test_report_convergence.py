@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib import stats
+from lib import curves, stats
 from lib.report import claims, convergence
 
 
@@ -22,10 +22,10 @@ def test_one_measure_per_claim_judged_as_a_direction(smoke):
     assert list(conv["table"]["Measured as"]) == [claims.REACH, claims.LOG_SD]
     assert conv["window"] == convergence.smoothing_window(16) == 3
     runs = {a: convergence.loss_runs(smoke, a, 4) for a in ("resnet34_lr", "resnet34")}
-    assert conv["threshold"] == stats.common_threshold(runs["resnet34_lr"] + runs["resnet34"], 3)
+    assert conv["threshold"] == curves.common_threshold(runs["resnet34_lr"] + runs["resnet34"], 3)
     fluctuation = conv["judged"][claims.LOG_SD]
-    a = [stats.last_epoch_log_sd(r, 16) for r in runs["resnet34_lr"]]
-    b = [stats.last_epoch_log_sd(r, 16) for r in runs["resnet34"]]
+    a = [curves.last_epoch_log_sd(r, 16) for r in runs["resnet34_lr"]]
+    b = [curves.last_epoch_log_sd(r, 16) for r in runs["resnet34"]]
     assert fluctuation.comparison.diff == pytest.approx(np.mean(a) - np.mean(b))
     assert fluctuation.verdict == stats.interval_verdict(fluctuation.comparison, direction=-1)
     selu = convergence.convergence(smoke, "resnet34_selu", "resnet34", 2)

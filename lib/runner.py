@@ -131,9 +131,12 @@ def training_cost(config: RunConfig) -> float:
 
 @functools.cache
 def _flops_per_image(config: RunConfig) -> float:
+    import torch
+
     from lib.models import training_flops_per_image
 
-    return training_flops_per_image(config)
+    with torch.device("meta"):  # shapes only: no memory, no initialisation
+        return training_flops_per_image(config)
 
 
 def run_batch(

@@ -97,8 +97,7 @@ def test_changed_config_is_stale_and_never_mixed(tmp_path):
 def test_failed_run_is_recorded_and_batch_carries_on(tmp_path):
     cmd = lib_runs(
         tmp_path,
-        "--arms resnet34,resnet34_selu --seeds 0 --lr inf --epochs 1 --executor papermill "
-        "--jobs 2",
+        "--arms resnet34,resnet34_selu --seeds 0 --lr inf --epochs 1 --executor papermill --jobs 2",
     )
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0

@@ -3,9 +3,7 @@ record an uninterrupted run writes; a checkpoint that does not fit is named and 
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +15,6 @@ import torch
 from lib import checkpoint, records, runner
 from lib.ablations import run_config
 from lib.budget import Budget, Paused
-from lib.config import RunConfig
 from lib.runner import run_batch, run_dir
 from lib.train import train
 
@@ -266,30 +263,6 @@ def test_a_run_expected_to_outlast_the_budget_is_deferred_and_the_next_runs(tmp_
     assert [(o.config.seed, o.status) for o in outcomes] == [(0, "deferred"), (1, "complete")]
     assert "needs about 16667 min" in outcomes[0].reason
     assert not records.record_path(tmp_path, "smoke", "resnet34", 0).exists()
-
-
-# --- a checkpoint of older code ----------------------------------------------------------
-
-OLD = REPO / "tests" / "fixtures" / "checkpoint-7e20179"
-
-
-def test_a_checkpoint_written_before_the_one_loop_resumes_to_its_record(tmp_path):
-    """tests/fixtures/checkpoint-7e20179: written at commit 7e20179 (before lib/loop.py)
-    after epoch 1 of 3 of a tiny fp32 run, with that code's uninterrupted record. Today's
-    code must take it up and end where the old code ended. Equal up to 1e-5 relative, not
-    bit for bit: the stored numbers came from this project's dev CPU, and another CPU may
-    round its fp32 kernels differently in the last bits."""
-    old = json.loads((OLD / "uninterrupted.json").read_text())
-    config = RunConfig.from_dict(old["config"])
-    path = tmp_path / checkpoint.FILENAME
-    shutil.copy(OLD / "checkpoint.pt", path)
-    resumed = train(config, progress=False, checkpoint=path)
-    assert resumed["resumed_after_epochs"] == [1]
-    epochs = [{k: v for k, v in e.items() if k != "elapsed_s"} for e in resumed["epochs"]]
-    assert epochs[0] == old["epochs"][0]  # the checkpoint's own epoch, as stored
-    for ours, theirs in zip(epochs, old["epochs"], strict=True):
-        assert ours == pytest.approx(theirs, rel=1e-5)
-    assert resumed["iteration_losses"] == pytest.approx(old["iteration_losses"], rel=1e-5)
 
 
 def test_temp_files_of_a_torn_save_are_removed_by_the_run_not_by_readers(

@@ -59,6 +59,18 @@ def execute(out: Path, timeout: int = 300, notebooks: list[Path] | None = None) 
     result = load_executor("local-parallel", cache, logger=logger).run_and_cache(
         timeout=timeout, allow_errors=False
     )
+    if result.errored:
+        # "Errored" is the executor failing, not a cell raising ("excepted"): typically a
+        # kernel that died at start-up because two parallel kernels raced for one port
+        # (jupyter_client picks a free port, the kernel binds it a moment later). Those
+        # chapters get one more try, one kernel at a time.
+        print(f"retrying {len(result.errored)} chapter(s) whose kernel failed, one at a time")
+        retry = load_executor("local-serial", cache, logger=logger).run_and_cache(
+            filter_uris=result.errored, timeout=timeout, allow_errors=False
+        )
+        result.succeeded += retry.succeeded
+        result.excepted += retry.excepted
+        result.errored = retry.errored
     failed = result.excepted + result.errored
     for uri in failed:
         record = NbProjectRecord.record_from_uri(uri, cache.db)

@@ -43,7 +43,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check lib tests
 
 test: setup data browser lint
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2  # two workers (tests/conftest.py: the book tests share one)
 
 runs: setup data
 	$(PY) -m lib runs --profile $(or $(PROFILE),smoke) --jobs $(JOBS) \

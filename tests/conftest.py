@@ -102,6 +102,28 @@ def one_thread():
 
 # --- the book, built once ----------------------------------------------------------------------
 
+# The modules that read the shared build (``book_site``); `make test` runs the suite on two
+# pytest-xdist workers and gives all of them to one worker, first, so that the book is built
+# once and its long chain of builds starts at once while the other worker takes the rest.
+BOOK_MODULES = ("tests/test_book.py", "tests/test_oracle.py")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: not item.nodeid.startswith(BOOK_MODULES))  # stable sort
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Scope "book" for the book modules, one scope per test elsewhere. (xdist's own
+    ``--dist loadgroup`` with ``xdist_group`` marks groups nothing under pytest 9.2:
+    pytest-dev/pytest-xdist#1386.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BookOnOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "book" if nodeid.startswith(BOOK_MODULES) else nodeid
+
+    return BookOnOneWorker(config, log)
+
 
 @pytest.fixture(scope="session")
 def book_site(tmp_path_factory) -> dict:

@@ -11,7 +11,6 @@ import html
 
 import pandas as pd
 import torch
-import torchvision
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -174,6 +173,8 @@ def arm_costs(results: Results) -> pd.DataFrame:
 
 def torchvision_check() -> tuple[pd.DataFrame, bool]:
     """Our ResNet-34 with projection shortcuts against torchvision's (1 input channel)."""
+    import torchvision  # here only: importing it pulls in torch._dynamo (seconds per kernel)
+
     with torch.device("meta"):
         tv = torchvision.models.resnet34(num_classes=10)
         tv.conv1 = torch.nn.Conv2d(1, 64, 7, 2, 3, bias=False)  # grey images

@@ -39,8 +39,8 @@ browser:
 	fi
 
 lint: setup
-	$(VENV)/bin/ruff check lib tests
-	$(VENV)/bin/ruff format --check lib tests
+	$(VENV)/bin/ruff check lib tests book
+	$(VENV)/bin/ruff format --check lib tests book
 
 test: setup data browser lint
 	$(VENV)/bin/pytest -q -n 2  # two workers (tests/conftest.py: the book tests share one)

@@ -307,11 +307,10 @@ def commit(results_dir: Path = records.RESULTS_DIR) -> str:
     hours = {}
     for line in new_records:
         record = records.read_record(records.REPO / line)
-        seconds = record.get("cpu_time_s", record["wall_time_s"])
-        hours[f"{record['arm']} seed {record['seed']}"] = seconds / 3600
+        hours[f"{record['arm']} seed {record['seed']}"] = records.core_seconds(record) / 3600
     message = (
-        f"results/paper: {len(hours)} complete records, {sum(hours.values()):.2f} h of compute "
-        "(each run's CPU time where its record has it, else its wall time)\n\n"
+        f"results/paper: {len(hours)} complete records, {sum(hours.values()):.2f} core-hours "
+        "(lib.records.core_seconds: each run's CPU time, else wall time x threads)\n\n"
         + "\n".join(f"{run}: {h:.2f} h" for run, h in hours.items())
     )
     git("add", "--", *paths)

@@ -147,6 +147,16 @@ def failed_record(config: RunConfig, reason: str, executor: str) -> dict:
     }
 
 
+def core_seconds(record: dict) -> float | None:
+    """The compute a run took, in one-core seconds: its measured CPU time where the record has
+    one (records since the campaign), else wall time x torch threads (an upper bound: the
+    threads may have waited); None for a record with neither (a run that never started)."""
+    if record.get("cpu_time_s") is not None:
+        return float(record["cpu_time_s"])
+    wall, threads = record.get("wall_time_s"), record["provenance"].get("torch_threads")
+    return None if wall is None or threads is None else float(wall) * threads
+
+
 def record_path(results_dir: Path, profile: str, arm: str, seed: int) -> Path:
     return Path(results_dir) / profile / arm / f"seed-{seed}" / "record.json"
 

@@ -26,6 +26,7 @@ COLUMNS = [
     "epochs_run",
     "wall_time_s",
     "cpu_time_s",
+    "core_seconds",
     "images_per_s",
     "engine",
     "executor",
@@ -125,6 +126,7 @@ def _row(record: dict, path: Path, overrides: dict) -> dict:
         "epochs_run": len(record["epochs"]),
         "wall_time_s": record.get("wall_time_s"),
         "cpu_time_s": record.get("cpu_time_s"),  # records since the campaign measures it
+        "core_seconds": records.core_seconds(record),
         "images_per_s": record.get("images_per_s"),
         "engine": record.get("engine"),
         "executor": record.get("executor"),

@@ -206,3 +206,10 @@ def test_failed_record_with_few_epochs_is_valid(tmp_path):
     record = finished([metrics(1, 80.0)])
     path = write_record(record, tmp_path / "record.json")
     assert read_record(path)["status"] == "failed"
+
+
+def test_core_seconds_prefer_the_measured_cpu_time():
+    record = {"wall_time_s": 100.0, "provenance": {"torch_threads": 2}}
+    assert records.core_seconds(record) == 200.0  # no CPU time: wall x threads
+    assert records.core_seconds({**record, "cpu_time_s": 150.0}) == 150.0
+    assert records.core_seconds({**record, "wall_time_s": None}) is None  # never ran

@@ -26,11 +26,8 @@ def scope() -> dict[str, str]:
 
 
 def core_hours(frame: pd.DataFrame) -> pd.Series:
-    """Per record: its CPU time where it has one, else wall time × threads (an upper bound:
-    the threads may have waited)."""
-    cpu = frame["cpu_time_s"].astype(float)
-    wall = frame["wall_time_s"].astype(float) * frame["torch_threads"].astype(float)
-    return cpu.fillna(wall) / 3600
+    """Per record, one-core hours (``lib.records.core_seconds``)."""
+    return frame["core_seconds"].astype(float) / 3600
 
 
 @made_by

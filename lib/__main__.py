@@ -1,4 +1,4 @@
-"""Command line: ``python -m lib {train,runs,campaign,info,bench} ...`` (``--help`` on each);
+"""Command line: ``python -m lib {train,runs,campaign,pack,info,bench} ...`` (``--help`` on each);
 the grammar is ``lib.cli``, what each command does is here."""
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
             return _runs(args, parser)
         if args.command == "campaign":
             return _campaign(args)
+        if args.command == "pack":
+            return _pack(args, parser)
         if args.command == "info":
             return _info()
         if args.command == "bench":
@@ -32,6 +34,18 @@ def main(argv: list[str] | None = None) -> int:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"error: {message}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _pack(args, parser) -> int:
+    from lib.remote import pack
+
+    for arm in args.arms:
+        if arm not in ARMS:
+            parser.error(f"unknown arm {arm!r}; known arms: {', '.join(ARMS)}")
+    parse_duration(args.budget)  # a bad budget fails here, not on the device
+    script = pack(args.arms, args.seeds, args.budget, args.device, args.profile, args.seeds_at_once)
+    print(f"wrote {script.parent}; on the device machine: bash {script.relative_to(records.REPO)}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The command line's grammar: ``python -m lib {train,runs,campaign,info,bench} ...``.
+"""The command line's grammar: ``python -m lib {train,runs,campaign,pack,info,bench} ...``.
 
 ``lib.__main__`` runs what it parses."""
 
@@ -11,7 +11,7 @@ from lib import records
 from lib.ablations import ARMS, PROFILES
 from lib.budget import PAUSED_EXIT, parse_duration
 
-DESCRIPTION = "python -m lib {train,runs,campaign,info,bench} ... (--help on each)"
+DESCRIPTION = "python -m lib {train,runs,campaign,pack,info,bench} ... (--help on each)"
 
 
 def _csv(kind):
@@ -161,6 +161,37 @@ def build_parser() -> argparse.ArgumentParser:
         "with its git-ignored checkpoints, survives until then)",
     )
     campaign.add_argument("--results", type=Path, default=records.RESULTS_DIR)
+
+    pack = sub.add_parser(
+        "pack",
+        help="write .remote/ (dataset, manifest of HEAD, run.sh) for the paper grid on a "
+        "machine without git or the dataset (lib/remote.py)",
+    )
+    _arm_option(
+        pack,
+        plural=True,
+        type=_csv(str),
+        default=["resnet34", "resnet34_lr", "resnet34_selu", "resnet34_inception", "improved"],
+        help="comma-separated arms (default: the paper's five)",
+    )
+    pack.add_argument(
+        "--seeds", type=_csv(int), default=list(range(10)), help="comma-separated (default 0-9)"
+    )
+    pack.add_argument(
+        "--budget",
+        default="8m",
+        help="training time per call there (default 8m: a 10-minute call with room to pack)",
+    )
+    pack.add_argument("--device", default="cuda", help="default cuda (cpu: a rehearsal here)")
+    pack.add_argument(
+        "--seeds-at-once", type=_positive, default=10, help="fused group size there (default 10)"
+    )
+    pack.add_argument(
+        "--profile",
+        default="paper",
+        choices=list(PROFILES),
+        help="default paper (smoke: a rehearsal)",
+    )
 
     sub.add_parser("info", help="parameters and training FLOPs per image of every arm")
 

@@ -90,19 +90,19 @@ def find_dir() -> Path:
     """
     if os.environ.get("FASHION_MNIST_DIR"):
         folder = Path(os.environ["FASHION_MNIST_DIR"])
-        missing = [n for n in FILES if not _file_in(folder, n)]
+        missing = [n for n in FILES if not file_in(folder, n)]
         if missing:
             raise DataError(
                 f"FASHION_MNIST_DIR={folder} lacks {', '.join(missing)} (.gz or raw). {HOW_TO_FIX}"
             )
         return folder
     for folder in candidate_dirs():
-        if all(_file_in(folder, name) for name in FILES):
+        if all(file_in(folder, name) for name in FILES):
             return folder
     return _download()
 
 
-def _file_in(folder: Path, name: str) -> Path | None:
+def file_in(folder: Path, name: str) -> Path | None:
     for path in (folder / name, folder / f"{name}.gz"):
         if path.is_file():
             return path
@@ -127,7 +127,7 @@ def _download() -> Path:
 
 def read_verified(folder: Path, name: str) -> bytes:
     """The decompressed bytes of one IDX file, after checking its size and SHA-256."""
-    path = _file_in(folder, name)
+    path = file_in(folder, name)
     if path is None:
         raise DataError(f"{folder / name}[.gz] is missing. {HOW_TO_FIX}")
     expected_sha, expected_size = FILES[name]

@@ -48,14 +48,29 @@ def device_name(device: torch.device) -> str:
     return f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
 
 
+def source_commit() -> tuple[str, bool]:
+    """(commit, whether the code differs from it). Without a repository (a device machine
+    gets a copy of the working tree) the commit comes from the manifest that
+    ``lib.remote.pack`` wrote, checked file by file; with neither, it is "unknown" and dirty."""
+    if commit := _git("rev-parse", "HEAD"):
+        # Results folders change while a campaign runs; they do not make the code dirty.
+        return commit, bool(
+            _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!results")
+        )
+    if manifest := os.environ.get("LIB_MANIFEST"):
+        from lib.remote import verify
+
+        return verify(Path(manifest))
+    return "unknown", True
+
+
 def provenance(device: torch.device) -> dict:
     import torchvision
 
-    # Results folders change while a campaign runs; they do not make the code dirty.
-    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!results")
+    commit, dirty = source_commit()
     return {
-        "git_commit": _git("rev-parse", "HEAD") or "unknown",
-        "git_dirty": bool(dirty),
+        "git_commit": commit,
+        "git_dirty": dirty,
         "python": sys.version.split()[0],
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,

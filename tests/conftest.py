@@ -31,7 +31,7 @@ def local_dataset_dir() -> tuple[Path | None, str]:
         folders = data_module.candidate_dirs()
         where = ", ".join(map(str, folders))
     for folder in folders:
-        if all(data_module._file_in(folder, name) for name in data_module.FILES):
+        if all(data_module.file_in(folder, name) for name in data_module.FILES):
             return folder, ""
     return None, (
         f"needs Fashion-MNIST, and {where} lacks its four IDX files; tests never download it: "

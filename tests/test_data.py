@@ -80,7 +80,7 @@ def test_normalise_gives_zero_mean_unit_variance(fmnist, pixel_histogram):
 
 def test_checksums_and_source_are_recorded(fmnist):
     assert fmnist.sha256 == {name: sha for name, (sha, _) in FILES.items()}
-    assert all(data_module._file_in(Path(fmnist.source), name) for name in FILES)
+    assert all(data_module.file_in(Path(fmnist.source), name) for name in FILES)
 
 
 def test_to_keeps_uint8_and_metadata(fmnist):

@@ -26,7 +26,8 @@ RESULTS_DIR = REPO / "results"
 REQUIRED = ("schema", "config", "result_key", "status", "epochs", "provenance")
 
 
-def _git(*args: str) -> str:
+def git_output(*args: str) -> str:
+    """git's output in this checkout, or "" where git fails (no repository, no git)."""
     try:
         out = subprocess.run(
             ["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10, check=True
@@ -52,10 +53,10 @@ def source_commit() -> tuple[str, bool]:
     """(commit, whether the code differs from it). Without a repository (a device machine
     gets a copy of the working tree) the commit comes from the manifest that
     ``lib.remote.pack`` wrote, checked file by file; with neither, it is "unknown" and dirty."""
-    if commit := _git("rev-parse", "HEAD"):
+    if commit := git_output("rev-parse", "HEAD"):
         # Results folders change while a campaign runs; they do not make the code dirty.
         return commit, bool(
-            _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!results")
+            git_output("status", "--porcelain", "--untracked-files=no", "--", ".", ":!results")
         )
     if manifest := os.environ.get("LIB_MANIFEST"):
         from lib.remote import verify

@@ -48,7 +48,7 @@ def test_new_record_holds_config_data_and_provenance():
 
 def test_provenance():
     prov = records.provenance(torch.device("cpu"))
-    head = records._git("rev-parse", "HEAD")
+    head = records.git_output("rev-parse", "HEAD")
     assert prov["git_commit"] == (head or "unknown")
     assert isinstance(prov["git_dirty"], bool)
     assert prov["torch"] == torch.__version__ and prov["torchvision"] == torchvision.__version__

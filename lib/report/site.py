@@ -8,12 +8,12 @@ git-ignored ``book/_downloads/`` that the Reproducibility page links with Sphinx
 
 from __future__ import annotations
 
-import subprocess
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 
+from lib.records import git_output
 from lib.report.results import available_profiles, load, results_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,21 +42,13 @@ COLUMNS = {
 }
 
 
-def _git(*args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
 def build_commit() -> tuple[str | None, bool]:
     """(``git rev-parse HEAD`` now, whether tracked files differ from it); (None, False)
     outside a git checkout."""
-    head = _git("rev-parse", "HEAD")
+    head = git_output("rev-parse", "HEAD")
     if not head:
         return None, False
-    return head, bool(_git("status", "--porcelain", "--untracked-files=no"))
+    return head, bool(git_output("status", "--porcelain", "--untracked-files=no"))
 
 
 def build_commit_text() -> str:

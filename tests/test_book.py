@@ -16,6 +16,7 @@ import html
 import http.server
 import re
 import shutil
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -259,38 +260,49 @@ def test_reproducibility_page_names_every_record_left_out(site):
     assert "3 commit(s) of the code" in text  # the profile banner: here, not on page one
 
 
-def test_a_chapter_error_fails_the_build(tmp_path):
-    """book/execute.py (the first step of `make book`) fails when a notebook raises."""
+def execute_in_child(out: Path, notebooks: list[Path]) -> subprocess.CompletedProcess:
+    """book/execute.py's ``execute`` in a fresh process, as `make book` runs it: its pool
+    forks, and a fork of a threaded process (a pytest-xdist worker) can hang on a lock that
+    another thread held at the fork."""
+    code = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import execute; "
+        "sys.exit(execute.execute(Path(sys.argv[2]), 60, [Path(p) for p in sys.argv[3:]]))"
+    )
+    command = [sys.executable, "-c", code, str(REPO / "book"), str(out), *map(str, notebooks)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+
+def write_notebook(path: Path, source: str, kernel: str = "python3") -> Path:
     import nbformat
 
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_chapter_error_fails_the_build(tmp_path):
+    """book/execute.py (the first step of `make book`) fails when a notebook raises."""
+    good = write_notebook(tmp_path / "good.ipynb", "x = 1")
+    bad = write_notebook(tmp_path / "bad.ipynb", "raise ValueError('chapter broke')")
+    assert execute_in_child(tmp_path / "out", [good]).returncode == 0
+    failed = execute_in_child(tmp_path / "out", [good, bad])
+    assert failed.returncode == 1 and "chapter broke" in failed.stderr
+    assert "retrying" not in failed.stdout  # a cell that raises is not the kernel's fault
     sys.path.insert(0, str(REPO / "book"))
     try:
         import execute
     finally:
         sys.path.pop(0)
-    good, bad = tmp_path / "good.ipynb", tmp_path / "bad.ipynb"
-    for path, source in [(good, "x = 1"), (bad, "raise ValueError('chapter broke')")]:
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-        nbformat.write(nb, path)
-    assert execute.execute(tmp_path / "out", timeout=60, notebooks=[good]) == 0
-    assert execute.execute(tmp_path / "out", timeout=60, notebooks=[good, bad]) == 1
     notebooks = [f"{name}.ipynb" for name in CHAPTERS if name != "code"]  # code.md: Markdown
     assert [p.name for p in execute.chapters()] == notebooks
 
 
-def test_a_kernel_that_dies_at_start_up_gets_one_more_try(tmp_path, monkeypatch, capsys):
+def test_a_kernel_that_dies_at_start_up_gets_one_more_try(tmp_path, monkeypatch):
     """CI once lost a chapter to two parallel kernels racing for one port ("Kernel died
     before replying to kernel_info"): such a chapter is retried, a raising one is not."""
     import json
 
-    import nbformat
-
-    sys.path.insert(0, str(REPO / "book"))
-    try:
-        import execute
-    finally:
-        sys.path.pop(0)
     # A kernelspec whose first start exits at once, like a kernel that lost the port race.
     marker, spec = tmp_path / "started-once", tmp_path / "jupyter" / "kernels" / "flaky"
     spec.mkdir(parents=True)
@@ -308,10 +320,8 @@ def test_a_kernel_that_dies_at_start_up_gets_one_more_try(tmp_path, monkeypatch,
         json.dumps({"argv": argv, "display_name": "flaky", "language": "python"})
     )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    notebook = tmp_path / "flaky.ipynb"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
-    nb.metadata["kernelspec"] = {"name": "flaky", "display_name": "flaky"}
-    nbformat.write(nb, notebook)
-    assert execute.execute(tmp_path / "out", timeout=60, notebooks=[notebook]) == 0
+    notebook = write_notebook(tmp_path / "flaky.ipynb", "x = 1", kernel="flaky")
+    done = execute_in_child(tmp_path / "out", [notebook])
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     assert marker.exists()  # the first start did fail
-    assert "retrying 1 chapter(s) whose kernel failed" in capsys.readouterr().out
+    assert "retrying 1 chapter(s) whose kernel failed" in done.stdout

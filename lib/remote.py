@@ -8,9 +8,9 @@ folder the device call carries:
 - ``manifest.json``: HEAD's commit and the git blob hash of every tracked file outside
   results/. There, ``verify`` hashes the files again: the records name that commit, and
   ``git_dirty`` is true if any file differs or is missing;
-- ``run.sh``: the one command to run there. It trains the grid in seed order under a time
-  budget (every epoch that starts ends within it; a run cut short keeps its checkpoint and
-  the next call on a still-warm machine resumes it) and packs the records it added into
+- ``run.sh``: the one command to run there. It trains the grid arm by arm, the missing
+  seeds of an arm as one fused model (``lib/fused.py``: grouping needs arm order), under a
+  time budget with a hard stop behind it, and packs the records it added into
   ``$OUT/records.tgz``.
 
 Back here, ``tar xzf records.tgz`` at the repository's root puts them under results/, and
@@ -77,7 +77,7 @@ def run_script(
     limit = int(parse_duration(budget)) + HARD_STOP_AFTER_BUDGET_S
     runs = [
         f"timeout --kill-after=15 {limit} python3 -m lib runs --profile {profile}",
-        f"--order seed --executor direct --seeds-at-once {seeds_at_once}",
+        f"--order arm --executor direct --seeds-at-once {seeds_at_once}",
         f"--device {shlex.quote(device)} --budget {shlex.quote(budget)} --results results",
         f"--arms {','.join(arms)} --seeds {','.join(map(str, seeds))}",
     ]

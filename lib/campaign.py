@@ -85,7 +85,7 @@ def core_seconds_per_epoch(configs: list[RunConfig], results_dir: Path) -> dict[
         )
         elapsed = [0.0] + [e["elapsed_s"] for e in record["epochs"]]
         fastest = min(b - a for a, b in zip(elapsed, elapsed[1:], strict=False))
-        seconds = core_seconds(fastest, record["provenance"]["torch_threads"])
+        seconds = one_thread_seconds(fastest, record["provenance"]["torch_threads"])
         measured[config.arm] = min(measured.get(config.arm, seconds), seconds)
     by_arm = {c.arm: c for c in configs}
     per_flop = [
@@ -111,7 +111,7 @@ def _bench_core_seconds(results_dir: Path) -> dict[str, float]:
         return {}
     return {
         row["arm"]: EPOCH_MARGIN
-        * core_seconds(
+        * one_thread_seconds(
             run_config(row["arm"], PROFILE, 0).train_subset / row["median_images_per_s"],
             threads,
         )
@@ -120,7 +120,7 @@ def _bench_core_seconds(results_dir: Path) -> dict[str, float]:
     }
 
 
-def core_seconds(wall_seconds: float, threads: int) -> float:
+def one_thread_seconds(wall_seconds: float, threads: int) -> float:
     """One-thread seconds of work that took ``wall_seconds`` on ``threads`` threads."""
     return wall_seconds * threads * (TWO_THREAD_EFFICIENCY if threads > 1 else 1.0)
 

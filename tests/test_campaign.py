@@ -162,7 +162,7 @@ def test_the_fastest_epoch_or_the_idle_bench_sets_the_expected_speed(tmp_path):
     (tmp_path / "bench").mkdir()
     (tmp_path / "bench" / "cpu-20990101-000000.json").write_text(json.dumps(bench))
     per_epoch = campaign.core_seconds_per_epoch(configs, tmp_path)
-    idle = campaign.core_seconds(60_000 / 600.0, os.cpu_count()) * EPOCH_MARGIN
+    idle = campaign.one_thread_seconds(60_000 / 600.0, os.cpu_count()) * EPOCH_MARGIN
     assert per_epoch["resnet34"] == pytest.approx(idle)  # the bench, not FLOP scaling
     assert per_epoch["resnet34_selu"] == 160  # its own record was faster still
     assert per_epoch["improved"] > per_epoch["resnet34_inception"] > per_epoch["resnet34"]

@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from lib.config import RunConfig
 
 NOTEBOOK = Path(__file__).resolve().parent / "run.ipynb"
 REPO = records.REPO
+KERNEL_STARTS = 2  # a papermill run's kernel: one more start after one that died
 
 
 def jupyter_available() -> bool:
@@ -175,6 +178,8 @@ def run_notebook(
 
     The notebook writes the record itself; when it cannot (an exception, a dead kernel),
     a failed record with the reason is written here. The failed notebook is kept.
+    A kernel that dies without a cell raising (two kernels started at once can race for
+    one port) gets one more start; the run resumes from its checkpoint, if it has one.
     """
     import papermill
 
@@ -186,25 +191,41 @@ def run_notebook(
         "checkpoint": checkpoint,
         "deadline": deadline,
     }
-    try:
-        papermill.execute_notebook(
-            str(NOTEBOOK),
-            str(out_dir / "run.ipynb"),
-            parameters=parameters,
-            progress_bar=False,
-            cwd=str(REPO),
-            kernel_name="python3",
-        )
-    except Exception as error:  # PapermillExecutionError, dead kernel, missing kernel ...
-        executed = isinstance(error, papermill.PapermillExecutionError)
-        if executed and error.ename == "Paused":
-            return PAUSED_EXIT
-        if not (out_dir / "record.json").exists():
-            reason = (
-                f"{error.ename}: {error.evalue}" if executed else f"{type(error).__name__}: {error}"
+    for starts_left in reversed(range(KERNEL_STARTS)):
+        try:
+            papermill.execute_notebook(
+                str(NOTEBOOK),
+                str(out_dir / "run.ipynb"),
+                parameters=parameters,
+                progress_bar=False,
+                cwd=str(REPO),
+                kernel_name="python3",
             )
-            records.write_record(
-                records.failed_record(config, reason, "papermill"), out_dir / "record.json"
-            )
-        return 1
+            break
+        except Exception as error:  # PapermillExecutionError, dead kernel, missing kernel ...
+            executed = isinstance(error, papermill.PapermillExecutionError)
+            if not executed and starts_left and not (out_dir / "record.json").exists():
+                tqdm.write(
+                    f"{config.arm} seed {config.seed}: kernel failed "
+                    f"({type(error).__name__}: {error}); starting it once more",
+                    file=sys.stderr,
+                )
+                time.sleep(random.uniform(1, 5))  # out of step with the kernel it raced
+                continue
+            return _notebook_failure(config, out_dir, error, executed)
     return 0 if records.read_record(out_dir / "record.json")["status"] == "complete" else 1
+
+
+def _notebook_failure(config: RunConfig, out_dir: Path, error: Exception, executed: bool) -> int:
+    """PAUSED_EXIT for a run the budget paused, else 1 with a failed record written
+    (unless the notebook wrote one)."""
+    if executed and error.ename == "Paused":
+        return PAUSED_EXIT
+    if not (out_dir / "record.json").exists():
+        reason = (
+            f"{error.ename}: {error.evalue}" if executed else f"{type(error).__name__}: {error}"
+        )
+        records.write_record(
+            records.failed_record(config, reason, "papermill"), out_dir / "record.json"
+        )
+    return 1

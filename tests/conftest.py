@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,31 @@ def book_site(tmp_path_factory) -> dict:
     process = make_book(results, out)
     built(process)
     return {"results": results, "out": out, "html": out / "_build" / "html", "process": process}
+
+
+@pytest.fixture
+def flaky_kernel(tmp_path, monkeypatch):
+    """``flaky_kernel(name)`` installs (via JUPYTER_PATH, for this test and its children) a
+    kernelspec ``name`` whose first start exits at once, like a kernel that lost the race
+    for a port, and returns the file whose existence shows that start happened."""
+
+    def install(name: str) -> Path:
+        marker, spec = tmp_path / f"{name}-started-once", tmp_path / "jupyter" / "kernels" / name
+        spec.mkdir(parents=True)
+        launcher = spec / "launch.py"
+        launcher.write_text(
+            "import pathlib, runpy, sys\n"
+            f"marker = pathlib.Path({str(marker)!r})\n"
+            "if not marker.exists():\n"
+            "    marker.touch()\n"
+            "    sys.exit(1)\n"
+            "runpy.run_module('ipykernel_launcher', run_name='__main__')\n"
+        )
+        argv = [sys.executable, str(launcher), "-f", "{connection_file}"]
+        spec.joinpath("kernel.json").write_text(
+            json.dumps({"argv": argv, "display_name": name, "language": "python"})
+        )
+        monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+        return marker
+
+    return install

@@ -298,28 +298,10 @@ def test_a_chapter_error_fails_the_build(tmp_path):
     assert [p.name for p in execute.chapters()] == notebooks
 
 
-def test_a_kernel_that_dies_at_start_up_gets_one_more_try(tmp_path, monkeypatch):
+def test_a_kernel_that_dies_at_start_up_gets_one_more_try(tmp_path, flaky_kernel):
     """CI once lost a chapter to two parallel kernels racing for one port ("Kernel died
     before replying to kernel_info"): such a chapter is retried, a raising one is not."""
-    import json
-
-    # A kernelspec whose first start exits at once, like a kernel that lost the port race.
-    marker, spec = tmp_path / "started-once", tmp_path / "jupyter" / "kernels" / "flaky"
-    spec.mkdir(parents=True)
-    launcher = spec / "launch.py"
-    launcher.write_text(
-        "import pathlib, runpy, sys\n"
-        f"marker = pathlib.Path({str(marker)!r})\n"
-        "if not marker.exists():\n"
-        "    marker.touch()\n"
-        "    sys.exit(1)\n"
-        "runpy.run_module('ipykernel_launcher', run_name='__main__')\n"
-    )
-    argv = [sys.executable, str(launcher), "-f", "{connection_file}"]
-    spec.joinpath("kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": "flaky", "language": "python"})
-    )
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    marker = flaky_kernel("flaky")
     notebook = write_notebook(tmp_path / "flaky.ipynb", "x = 1", kernel="flaky")
     done = execute_in_child(tmp_path / "out", [notebook])
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]

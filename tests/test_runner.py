@@ -110,6 +110,18 @@ def test_failed_run_is_recorded_and_batch_carries_on(tmp_path):
         assert "RuntimeError" in notebook.read_text()
 
 
+def test_a_run_whose_kernel_dies_at_start_up_is_started_once_more(tmp_path, flaky_kernel):
+    """Two runs at once start two kernels, which can race for one port; the loser's run
+    gets one more kernel instead of a failed record."""
+    marker = flaky_kernel("python3")  # the kernel lib/run.ipynb is executed with
+    outcomes = run_batch(  # jobs=2: its output is captured in the outcome's log
+        "smoke", ["resnet34"], [0], executor="papermill", results_dir=tmp_path, jobs=2, **SHORT
+    )
+    assert marker.exists()  # the first start did fail
+    assert [o.status for o in outcomes] == ["complete"], outcomes[0].reason
+    assert "kernel failed (RuntimeError: Kernel died" in outcomes[0].log
+
+
 def test_killed_child_is_recorded_as_failed(tmp_path, monkeypatch):
     """A run whose process dies (here: killed by the OS) is a failed record, with reason."""
     import lib.execute as execute

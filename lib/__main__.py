@@ -120,8 +120,8 @@ def _train(args) -> int:
         _device(device)  # fail before any compute
     if args.engine == "fused" and args.executor != "direct":
         raise ValueError("--engine fused runs without notebooks: use --executor direct")
-    if (args.checkpoint or args.deadline) and (len(configs) > 1 or args.engine == "fused"):
-        raise ValueError("--checkpoint and --deadline take one seed on the single engine")
+    if (args.checkpoint or args.deadline) and len(configs) > 1 and args.engine != "fused":
+        raise ValueError("--checkpoint and --deadline take one seed, or seeds fused as one")
     resume = {"checkpoint": args.checkpoint and str(args.checkpoint), "deadline": args.deadline}
 
     def out_dir(config):
@@ -134,35 +134,37 @@ def _train(args) -> int:
     if args.executor == "papermill":
         codes = [run_notebook(c, out_dir(c), quiet=args.quiet, **resume) for c in configs]
         return max(codes)
-    if args.engine == "fused":
-        from lib.fused import train_fused
+    from lib.budget import Budget
 
-        results = train_fused(configs, progress=not args.quiet)
-    else:
-        from lib.budget import Budget
-        from lib.train import train
+    budget = Budget(args.deadline) if args.deadline else None
+    try:
+        if args.engine == "fused":
+            from lib.fused import train_fused
 
-        budget = Budget(args.deadline) if args.deadline else None
-        try:
+            results = train_fused(
+                configs, progress=not args.quiet, checkpoint=args.checkpoint, budget=budget
+            )
+        else:
+            from lib.train import train
+
             results = [
                 train(c, progress=not args.quiet, checkpoint=args.checkpoint, budget=budget)
                 for c in configs
             ]
-        except Paused as paused:
-            print(
-                f"{configs[0].arm} seed {configs[0].seed}: {paused}; checkpoint {args.checkpoint}"
-            )
-            return PAUSED_EXIT
+    except Paused as paused:
+        seeds = ",".join(str(c.seed) for c in configs)
+        print(f"{configs[0].arm} seed {seeds}: {paused}; checkpoint {args.checkpoint}")
+        return PAUSED_EXIT
     for config, record in zip(configs, results, strict=True):
         record["executor"] = "direct"
         path = records.write_record(record, out_dir(config) / "record.json")
-        if args.out is None and args.checkpoint and records.ended_by_training(record):
-            checkpoint.discard(args.checkpoint)  # the record is in its place: resume no more
         print(
             f"{record['status']}: {config.arm} seed {config.seed} final test accuracy "
             f"{record['final_test_accuracy']} % -> {path}"
             + (f" ({record['reason']})" if record["reason"] else "")
         )
+    if args.out is None and args.checkpoint and all(map(records.ended_by_training, results)):
+        checkpoint.discard(args.checkpoint)  # the records are in their place: resume no more
     return 0 if all(r["status"] == "complete" for r in results) else 1
 
 

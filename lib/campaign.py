@@ -66,8 +66,8 @@ def stage_of(config: RunConfig) -> str:
 
 
 def epochs_checkpointed(config: RunConfig, results_dir: Path) -> int:
-    saved = checkpoint.load(checkpoint.path_for(run_dir(results_dir, config)), config)
-    return len(saved["progress"]["epochs"]) if saved else 0
+    saved = checkpoint.load(checkpoint.path_for(run_dir(results_dir, config)), [config])
+    return checkpoint.epochs_done(saved) if saved else 0
 
 
 def core_seconds_per_epoch(configs: list[RunConfig], results_dir: Path) -> dict[str, float]:

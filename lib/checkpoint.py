@@ -7,7 +7,9 @@ config resumes there and produces the record an uninterrupted run would have pro
 that cannot be read, is reported by name and ignored: the run restarts from epoch 0.
 
 At most one checkpoint exists per run, next to its record (``.checkpoint.pt``, git-ignored);
-whoever writes the run's final record deletes it.
+whoever writes the run's final record deletes it. N seeds trained as one fused model
+(``lib.fused``) share one checkpoint, next to the first seed's record, that continues
+exactly those N configs.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -43,15 +46,27 @@ def restore_rng_states(states: dict) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
-def save(path: Path, config: RunConfig, state: dict) -> None:
-    """Write ``state`` (model, optimizer, scheduler, progress ...) atomically: a temp file
-    in the same folder, fsync, rename. A kill leaves the previous checkpoint or this one."""
+def key(configs: Sequence[RunConfig]) -> str:
+    """What a checkpoint continues: one run's result key, or the keys of N fused runs."""
+    return "+".join(c.result_key() for c in configs)
+
+
+def epochs_done(payload: dict) -> int:
+    """The epochs a checkpoint holds (every model of a fused one trained them all)."""
+    return len(payload["progress"]["epoch_seconds"])
+
+
+def save(path: Path, configs: Sequence[RunConfig], state: dict) -> None:
+    """Write ``state`` (model, optimizer, scheduler, progress ...) of the run(s) of
+    ``configs`` atomically: a temp file in the same folder, fsync, rename. A kill leaves
+    the previous checkpoint or this one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT,
-        "result_key": config.result_key(),
-        "config": config.to_dict(),
+        "result_key": key(configs),
+        "config": configs[0].to_dict(),
+        "seeds": [c.seed for c in configs],
         "rng": rng_states(),
         **state,
     }
@@ -67,8 +82,8 @@ def save(path: Path, config: RunConfig, state: dict) -> None:
         raise
 
 
-def load(path: Path | None, config: RunConfig, log=None) -> dict | None:
-    """The checkpoint at ``path`` if it continues ``config``'s run, else None.
+def load(path: Path | None, configs: Sequence[RunConfig], log=None) -> dict | None:
+    """The checkpoint at ``path`` if it continues the run(s) of ``configs``, else None.
 
     Missing: None, silently. Unreadable, of another config or inconsistent: None, with a
     line naming the file and the reason (on ``log``, default stderr), so the run restarts
@@ -79,24 +94,26 @@ def load(path: Path | None, config: RunConfig, log=None) -> dict | None:
     log = log or (lambda line: print(line, file=sys.__stderr__, flush=True))
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-        problem = _problem(payload, config)
+        problem = _problem(payload, configs)
     except Exception as error:  # truncated zip, bad pickle, wrong types: all unusable
         problem = f"unreadable ({type(error).__name__}: {error})"
     if problem:
-        log(f"checkpoint {path}: {problem}; ignored, {config.arm} seed {config.seed} restarts")
+        seeds = ",".join(str(c.seed) for c in configs)
+        log(f"checkpoint {path}: {problem}; ignored, {configs[0].arm} seed {seeds} restarts")
         return None
     return payload
 
 
-def _problem(payload, config: RunConfig) -> str:
+def _problem(payload, configs: Sequence[RunConfig]) -> str:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         return "not a checkpoint of this format"
-    if payload.get("result_key") != config.result_key():
-        key = payload.get("result_key")
-        return f"made for another config (key {key}, this run {config.result_key()})"
-    done = len(payload["progress"]["epochs"])
-    if not 0 < done < config.epochs:
-        return f"holds {done} epochs of {config.epochs}"
+    if payload.get("result_key") != key(configs):
+        return f"made for another config (key {payload.get('result_key')}, this run {key(configs)})"
+    done, epochs = epochs_done(payload), configs[0].epochs
+    if not 0 < done < epochs:
+        return f"holds {done} epochs of {epochs}"
+    if len(payload.get("more_progress", [])) != len(configs) - 1:
+        return "holds another number of models"
     return ""
 
 

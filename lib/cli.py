@@ -87,9 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--checkpoint",
         type=Path,
-        help="epoch checkpoint file (one seed, single engine): saved after every epoch, "
-        "resumed from when it continues this config, deleted once the record is in results/ "
-        "(with --out, the caller deletes it)",
+        help="epoch checkpoint file (one seed, or the seeds of --engine fused): saved after "
+        "every epoch, resumed from when it continues these configs, deleted once the records "
+        "are in results/ (with --out, the caller deletes it)",
     )
     train.add_argument(
         "--deadline",

@@ -47,7 +47,7 @@ class Task:
     engine: str  # single | fused
     quiet: bool
     threads: int | None = None  # torch threads for this run (None = torch's default)
-    checkpoint: str | None = None  # epoch checkpoint of a single run (resumed when valid)
+    checkpoint: str | None = None  # epoch checkpoint of the task's run(s) (resumed when valid)
     deadline: float | None = None  # time.time() of the budget's end: pause, don't start epochs
 
 

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import copy
 import warnings
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from lib import data as data_module
+from lib.budget import Budget
 from lib.config import RunConfig
 from lib.loop import run_epochs
 from lib.models import BasicBlock, InceptionStem, ResNet34, ZeroPadShortcut, build_model
@@ -287,6 +289,8 @@ def train_fused(
     progress: bool = True,
     *,
     compile: bool | None = None,
+    checkpoint: Path | None = None,
+    budget: Budget | None = None,
 ) -> list[dict]:
     """Train N configs that differ only in seed as one N-wide model; one record per seed.
 
@@ -295,6 +299,8 @@ def train_fused(
     ``failed``. A model whose loss becomes non-finite fails at the end of that epoch while
     the others train on (their gradients are independent). ``images_per_s`` is per seed;
     the engine's throughput is N times it. ``compile``: torch.compile the training forward
-    (default: on CUDA only; on failure: eager).
+    (default: on CUDA only; on failure: eager). ``checkpoint`` and ``budget`` as in
+    ``lib.train.train``: one checkpoint holds all N models and continues exactly these N.
     """
-    return run_epochs(FusedEngine(configs, data, compile), progress)
+    engine = FusedEngine(configs, data, compile)
+    return run_epochs(engine, progress, checkpoint=checkpoint, budget=budget)

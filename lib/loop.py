@@ -3,8 +3,8 @@
 Per epoch: the engine's batches and steps under a progress bar, the non-finite-loss check
 (a model whose loss is NaN or infinite fails at the end of that epoch; the others train
 on), the LR schedule, the evaluation on the full test set, the metrics; after every epoch
-a checkpoint (single runs) and, before every epoch, the time budget's question whether
-it can end in time. The records are written by ``lib.records``.
+a checkpoint (of the one model, or of all N fused ones) and, before every epoch, the time
+budget's question whether it can end in time. The records are written by ``lib.records``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def new_progress() -> dict:
         "cpu_s": 0.0,
         "epoch_seconds": [],
         "resumed_after_epochs": [],
+        "failure": "",  # why the model stopped training (a non-finite loss), else empty
     }
 
 
@@ -50,14 +51,12 @@ def run_epochs(
     """Train ``engine`` (a ``lib.train.Engine``) to its configs' epoch count; one record
     per model (status ``complete`` or ``failed``).
 
-    ``on_epoch``: called with each model's metrics after each epoch; ``checkpoint`` (one
-    model only): saved after every epoch, resumed from when it continues the config;
-    ``budget``: raise ``Paused`` rather than start an epoch that would end after it.
+    ``on_epoch``: called with each model's metrics after each epoch; ``checkpoint``: saved
+    after every epoch, resumed from when it continues the same configs; ``budget``: raise
+    ``Paused`` rather than start an epoch that would end after it.
     """
     configs, setup = engine.configs, engine.setup
     base, n = configs[0], len(configs)
-    if checkpoint and n > 1:
-        raise ValueError("checkpoints are kept for single runs only")
     runs = [
         records.new_record(c, setup.device, setup.precision, engine.name, setup.data)
         for c in configs
@@ -65,36 +64,40 @@ def run_epochs(
     states = [new_progress() for _ in configs]
     if checkpoint:
         checkpoints.remove_torn_writes(checkpoint)
-    saved = checkpoints.load(checkpoint, base)
+    saved = checkpoints.load(checkpoint, configs)
     if saved:
         engine.load_state_dict(saved)
         checkpoints.restore_rng_states(saved["rng"])
-        states = [saved["progress"]]
-        states[0]["resumed_after_epochs"].append(len(states[0]["epochs"]))
-        _log(f"{base.arm} seed {base.seed}: resumed after epoch {len(states[0]['epochs'])}")
-    alive = [True] * n
+        states = [saved["progress"], *saved.get("more_progress", [])]
+        done = checkpoints.epochs_done(saved)
+        states[0]["resumed_after_epochs"].append(done)
+        _log(f"{base.arm} seed {_seeds(configs)}: resumed after epoch {done}")
+    alive = [not state.get("failure") for state in states]
     timing = states[0]  # one clock for all models: they train in the same steps
     started, cpu_started = time.perf_counter() - timing["elapsed_s"], time.process_time()
-    for epoch in range(len(timing["epochs"]), base.epochs):
+    for epoch in range(len(timing["epoch_seconds"]), base.epochs):
         epoch_started = time.perf_counter()
         estimate = timing["epoch_seconds"][-1] if timing["epoch_seconds"] else None
         if budget and not budget.allows(estimate or 0.0):
             raise Paused(epoch, base.epochs)
         lr = engine.optimizer.param_groups[0]["lr"]
         batches = engine.batches(epoch)
-        seeds = ",".join(str(c.seed) for c in configs)
         bar = tqdm(
             batches,
-            desc=f"{base.arm} seed {seeds} epoch {epoch + 1}/{base.epochs}",
+            desc=f"{base.arm} seed {_seeds(configs)} epoch {epoch + 1}/{base.epochs}",
             disable=not progress,
             leave=False,
             file=sys.__stderr__,  # the terminal, also from a papermill kernel
         )
         losses, images = [], 0
         for step, index in enumerate(bar):
-            if budget and estimate is None and step == PROBE_STEPS:
-                spent = time.perf_counter() - epoch_started
-                if not budget.allows(spent / step * len(batches) * EPOCH_MARGIN - spent):
+            # No epoch timed yet: project this one from PROBE_STEPS steps after step 0
+            # (which carries one-off costs: compilation, allocator and kernel warm-up).
+            if budget and estimate is None and step == 1:
+                probe_started = _clock(setup.device)
+            if budget and estimate is None and step == 1 + PROBE_STEPS:
+                per_step = (_clock(setup.device) - probe_started) / PROBE_STEPS
+                if not budget.allows(per_step * (len(batches) - step) * EPOCH_MARGIN):
                     bar.close()
                     raise Paused(epoch, base.epochs)
             losses.append(engine.step(index.to(setup.device)))
@@ -106,7 +109,7 @@ def run_epochs(
         bar.close()
         for m, state in enumerate(states):
             if alive[m]:
-                alive[m] = _add_losses(state, runs[m], epoch_losses[:, m], epoch, seconds, images)
+                alive[m] = _add_losses(state, epoch_losses[:, m], epoch, seconds, images)
         if not any(alive):
             break
         engine.scheduler.step()
@@ -134,13 +137,16 @@ def run_epochs(
             timing["elapsed_s"] = time.perf_counter() - started
             timing["cpu_s"] += time.process_time() - cpu_started
             cpu_started = time.process_time()
-            checkpoints.save(checkpoint, base, {**engine.state_dict(), "progress": timing})
+            progress = {"progress": timing, "more_progress": states[1:]}
+            checkpoints.save(checkpoint, configs, {**engine.state_dict(), **progress})
         for metrics in finished:  # after the checkpoint: a callback that raises loses nothing
             if on_epoch:
                 on_epoch(metrics)
     cpu_s = timing["cpu_s"] + time.process_time() - cpu_started
     for record, state in zip(runs, states, strict=True):
-        record.update(resumed_after_epochs=state["resumed_after_epochs"], cpu_time_s=cpu_s)
+        record.update(resumed_after_epochs=timing["resumed_after_epochs"], cpu_time_s=cpu_s)
+        if state.get("failure"):  # (checkpoints written before 2026-11-30 lack the key)
+            record.update(status="failed", reason=state["failure"])
         if n > 1:
             record["seeds_at_once"] = n
         records.finish_record(
@@ -155,19 +161,29 @@ def run_epochs(
     return runs
 
 
-def _add_losses(state, record, losses, epoch: int, seconds: float, images: int) -> bool:
-    """Add one model's epoch (iteration losses, time, images); False, and the record
-    failed, when a loss is not finite."""
+def _add_losses(state, losses, epoch: int, seconds: float, images: int) -> bool:
+    """Add one model's epoch (iteration losses, time, images); False, with the state's
+    ``failure`` said, when a loss is not finite."""
     state["train_seconds"] += seconds
     state["images_seen"] += images
     state["iteration_losses"] += losses.tolist()
     bad = (~torch.isfinite(losses)).nonzero()
     if len(bad):
         at = len(state["iteration_losses"]) - len(losses) + int(bad[0])
-        reason = f"non-finite training loss at iteration {at} (epoch {epoch + 1})"
-        record.update(status="failed", reason=reason)
+        state["failure"] = f"non-finite training loss at iteration {at} (epoch {epoch + 1})"
         return False
     return True
+
+
+def _clock(device: torch.device) -> float:
+    """perf_counter once the device has run every queued step (CUDA runs them later)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter()
+
+
+def _seeds(configs) -> str:
+    return ",".join(str(c.seed) for c in configs)
 
 
 def _log(line: str) -> None:

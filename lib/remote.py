@@ -65,9 +65,11 @@ def verify(manifest_path: Path, repo: Path = REPO) -> tuple[str, bool]:
     return listed["commit"], dirty
 
 
-# Past the budget, a hard stop: a fused group of seeds (the engine on CUDA) has no epoch
-# checkpoints and runs to its end once started, so it could outlast the device call, and
-# then nothing would come back. Killed here, it loses only itself: the archive still goes.
+# Past the budget, a hard stop. Every run, a fused group of seeds included, starts no epoch
+# that would end after the budget and keeps its epoch checkpoint (git-ignored, so it stays
+# on that machine for the next call while the machine is held); the stop is the net for
+# what the budget cannot foresee (compiling again after a resume), so that the call still
+# returns its archive. Killed here, a run loses only its epoch in progress.
 HARD_STOP_AFTER_BUDGET_S = 60
 
 

@@ -167,7 +167,8 @@ def run_batch(
     ``budget``: start no run, and let no run start an epoch, that would end after it;
     ``expected_seconds(config)``: with a budget, a run expected to take longer than what
     is left is deferred (not started) and the next that fits goes first.
-    Local single-engine runs save a checkpoint after every epoch and resume from it.
+    Local runs (one model or a fused group) save a checkpoint after every epoch and resume
+    from it.
     """
     results_dir = Path(results_dir)
     if executor == "auto":
@@ -194,8 +195,8 @@ def run_batch(
     if engine == "fused" and executor != "direct":
         raise RuntimeError("the fused engine runs without notebooks: use --executor direct")
     # Checkpoints live next to the records: only where this process writes the records
-    # and the run is one model (Dask workers may be other machines; fused runs are short).
-    checkpointing = scheduler is None and engine == "single"
+    # (Dask workers may be other machines). A fused group's is next to its first seed's.
+    checkpointing = scheduler is None
     with contextlib.ExitStack() as stack:
         if scheduler:
             from distributed import Client

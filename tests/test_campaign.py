@@ -77,7 +77,7 @@ def test_table_counts_complete_checkpointed_and_missing_runs(tmp_path):
     put_record(tmp_path, "resnet34_selu", 0)  # 1 h for 10 epochs
     config = run_config("resnet34", "paper", 0)
     saved = checkpoint.path_for(run_dir(tmp_path, config))
-    checkpoint.save(saved, config, {"progress": {"epochs": [{}] * 4}})
+    checkpoint.save(saved, [config], {"progress": {"epoch_seconds": [1.0] * 4}})
     rows = campaign.table(campaign.campaign_plan()[:3], tmp_path).set_index("arm")
     assert list(rows.state) == ["complete", "in progress", "missing"]
     assert list(rows["epochs done"]) == ["10/10", "4/20", "0/20"]
@@ -97,7 +97,9 @@ def test_expected_time_of_a_run_uses_its_checkpoint_and_threads(tmp_path):
     two = campaign.seconds_left(selu_1, tmp_path, per_epoch, threads=2)
     assert two == pytest.approx(3600 / 2 / campaign.TWO_THREAD_EFFICIENCY)
     checkpoint.save(
-        checkpoint.path_for(run_dir(tmp_path, selu_1)), selu_1, {"progress": {"epochs": [{}] * 9}}
+        checkpoint.path_for(run_dir(tmp_path, selu_1)),
+        [selu_1],
+        {"progress": {"epoch_seconds": [1.0] * 9}},
     )
     assert campaign.seconds_left(selu_1, tmp_path, per_epoch, 1) == pytest.approx(360)
     assert campaign.seconds_left(run_config("improved", "paper", 0), tmp_path, {}, 1) is None

@@ -15,6 +15,7 @@ import torch
 from lib import checkpoint, records, runner
 from lib.ablations import run_config
 from lib.budget import Budget, Paused
+from lib.fused import train_fused
 from lib.runner import run_batch, run_dir
 from lib.train import train
 
@@ -156,9 +157,28 @@ def test_the_probe_pauses_an_epoch_that_would_not_fit(fmnist_small_test, tmp_pat
     assert paused.value.epochs_done == 0
 
 
+def test_a_fused_group_pauses_and_resumes_to_its_uninterrupted_records(
+    fmnist_small_test, tmp_path, capfd
+):
+    """Seeds fused as one model share one checkpoint, which continues exactly that group."""
+    group = [tiny(), tiny(seed=1)]
+    whole = train_fused(group, fmnist_small_test, progress=False)
+    path = tmp_path / checkpoint.FILENAME
+    with pytest.raises(Paused) as paused:
+        train_fused(group, fmnist_small_test, False, checkpoint=path, budget=AllowsOneEpoch())
+    assert (paused.value.epochs_done, paused.value.epochs) == (1, 3)
+    assert checkpoint.load(path, group[:1]) is None  # neither one of its seeds alone
+    assert checkpoint.load(path, [tiny(), tiny(seed=2)]) is None  # nor another group
+    assert "another config" in capfd.readouterr().err
+    resumed = train_fused(group, fmnist_small_test, progress=False, checkpoint=path)
+    assert [numbers(r) for r in resumed] == [numbers(r) for r in whole]
+    assert [r["resumed_after_epochs"] for r in resumed] == [[1], [1]]
+    assert [r["seed"] for r in resumed] == [0, 1]
+
+
 def test_load_ignores_a_missing_file_silently(tmp_path, capfd):
-    assert checkpoint.load(tmp_path / "none.pt", tiny()) is None
-    assert checkpoint.load(None, tiny()) is None
+    assert checkpoint.load(tmp_path / "none.pt", [tiny()]) is None
+    assert checkpoint.load(None, [tiny()]) is None
     assert capfd.readouterr().err == ""
 
 
@@ -228,19 +248,24 @@ def test_sigkilled_batch_resumes_to_the_uninterrupted_record(
     assert not list(folder.glob("*.tmp"))
 
 
-@pytest.mark.parametrize("executor", ["direct", "papermill"])
-def test_a_budget_that_ends_pauses_without_a_record(executor, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "executor, engine, seeds",
+    [("direct", "single", [0]), ("papermill", "single", [0]), ("direct", "fused", [0, 1])],
+)
+def test_a_budget_that_ends_pauses_without_a_record(executor, engine, seeds, tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "MIN_START_S", 0)  # start it although the budget is short
     outcomes = run_batch(
         "smoke",
         ["resnet34"],
-        [0],
+        seeds,
         executor=executor,
+        engine=engine,
         results_dir=tmp_path,
         budget=Budget(time.time() + 1),  # over before the child has loaded the data
     )
-    assert [(o.status, o.reason) for o in outcomes] == [("paused", "time budget over")]
-    assert not records.record_path(tmp_path, "smoke", "resnet34", 0).exists()
+    assert [(o.status, o.reason) for o in outcomes] == [("paused", "time budget over")] * len(seeds)
+    for seed in seeds:
+        assert not records.record_path(tmp_path, "smoke", "resnet34", seed).exists()
 
 
 def test_no_run_starts_when_the_budget_is_spent(tmp_path):
@@ -271,7 +296,7 @@ def test_temp_files_of_a_torn_save_are_removed_by_the_run_not_by_readers(
     path = tmp_path / checkpoint.FILENAME
     torn = tmp_path / ".checkpoint-abc123.tmp"
     torn.write_bytes(b"half a checkpoint")
-    assert checkpoint.load(path, tiny()) is None and torn.exists()  # a reader leaves it
+    assert checkpoint.load(path, [tiny()]) is None and torn.exists()  # a reader leaves it
     with pytest.raises(Stop):  # the run that owns the checkpoint cleans up
         train(tiny(), fmnist_small_test, False, stop_after(1), checkpoint=path)
     assert not torn.exists() and path.exists()

@@ -24,7 +24,8 @@ from lib import checkpoint, records
 from lib.ablations import ARMS, run_config
 from lib.budget import EPOCH_MARGIN
 from lib.config import RunConfig
-from lib.runner import existing_state, is_running, plan, run_dir, training_cost
+from lib.rundirs import existing_state, is_running, run_dir
+from lib.runner import plan, training_cost
 from lib.worktrees import git, prepare_worktree, running_chunks
 
 CAMPAIGN_DIR = records.REPO / ".campaign"  # git-ignored: worktrees and the chunks' logs

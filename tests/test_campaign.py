@@ -12,7 +12,8 @@ import pytest
 from lib import campaign, checkpoint, records
 from lib.ablations import run_config
 from lib.budget import EPOCH_MARGIN
-from lib.runner import plan, run_dir
+from lib.rundirs import run_dir
+from lib.runner import plan
 from lib.train import training_batches
 
 REPO = records.REPO

@@ -16,7 +16,8 @@ from lib import checkpoint, records, runner
 from lib.ablations import run_config
 from lib.budget import Budget, Paused
 from lib.fused import train_fused
-from lib.runner import run_batch, run_dir
+from lib.rundirs import run_dir
+from lib.runner import run_batch
 from lib.train import train
 
 REPO = records.REPO

@@ -11,7 +11,7 @@ import pytest
 from lib import records, validate
 from lib.ablations import run_config
 from lib.results import complete, load_results
-from lib.runner import existing_state
+from lib.rundirs import existing_state
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
 

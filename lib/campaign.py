@@ -236,8 +236,9 @@ def run(budget_s: float, results_dir: Path, jobs: int = JOBS, across_chunks: boo
     A run starts only if it is expected to finish within the budget (a fresh checkout
     has no checkpoints: a run cut off at a session's end would be lost); the next runs of
     the plan that fit take its place. ``across_chunks`` starts the plan's runs in order
-    regardless: one that cannot finish pauses at the budget with its checkpoint and
-    resumes in the next chunk on this checkout (runs longer than any chunk need this)."""
+    if their next epoch fits: one that cannot finish pauses at the budget with its
+    checkpoint and resumes in the next chunk on this checkout (runs longer than any chunk
+    need this)."""
     from lib.budget import Budget
     from lib.runner import cpu_seconds_of_children, run_batch, summarise
 
@@ -251,15 +252,19 @@ def run(budget_s: float, results_dir: Path, jobs: int = JOBS, across_chunks: boo
         + (", runs may continue in the next chunk" if across_chunks else ""),
         flush=True,
     )
+
+    def must_fit(config: RunConfig) -> float | None:  # seconds; None: not measured yet
+        if across_chunks:
+            return seconds_with(per_epoch[config.arm], threads) if config.arm in per_epoch else None
+        return seconds_left(config, results_dir, per_epoch, threads)
+
     outcomes = run_batch(
         PROFILE,
         configs=configs,
         jobs=jobs,
         budget=budget,
         results_dir=results_dir,
-        expected_seconds=None
-        if across_chunks
-        else lambda c: seconds_left(c, results_dir, per_epoch, threads),
+        expected_seconds=must_fit,
     )
     print(summarise(outcomes))
     print(chunk_summary(configs, outcomes, results_dir, cpu_seconds_of_children()))

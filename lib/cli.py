@@ -156,9 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     campaign.add_argument(
         "--across-chunks",
         action="store_true",
-        help="also start runs that cannot finish within the budget: they pause at its end "
-        "with their checkpoint and resume in the next chunk (only where the checkout, "
-        "with its git-ignored checkpoints, survives until then)",
+        help="also start runs that cannot finish within the budget (if their next epoch "
+        "fits): they pause at its end with their checkpoint and resume in the next chunk "
+        "(only where the checkout, with its git-ignored checkpoints, survives until then)",
     )
     campaign.add_argument("--results", type=Path, default=records.RESULTS_DIR)
 

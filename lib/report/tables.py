@@ -151,21 +151,23 @@ def accuracy_table(results: Results, compact: bool = False) -> pd.DataFrame:
 
 @made_by
 def progress_table(results: Results) -> pd.DataFrame:
-    """Per arm with runs or a paper number: complete seeds of those planned, and the wall
-    time of each run (one thread per run on the machine that ran it)."""
+    """Per arm with runs or a paper number: complete seeds of those planned, and what a run
+    took: its training wall time (beside whatever else ran on that machine) and its
+    compute (``lib.records.core_seconds``: CPU time, else wall time x threads)."""
     c = results.completeness
     rows = []
     for arm in ARMS:
         runs = results.arm_runs(arm)
         if runs.empty and not ARMS[arm].paper_accuracy:
             continue
-        hours = runs["wall_time_s"] / 3600
+        wall, core = runs["wall_time_s"] / 3600, runs["core_seconds"].astype(float) / 3600
         rows.append(
             {
                 "Arm": code(arm),
                 "Seeds complete": f"{c['per_arm'][arm]} of {c['seeds']}",
                 "Epochs": int(runs["epochs_run"].max()) if len(runs) else "—",
-                "Hours per run (mean)": num(hours.mean()) if len(runs) else "—",
+                "Wall hours per run (mean)": num(wall.mean()) if len(runs) else "—",
+                "Core-hours per run (mean)": num(core.mean()) if len(runs) else "—",
                 "Seeds": ", ".join(str(s) for s in sorted(runs["seed"])) or "—",
             }
         )

@@ -90,6 +90,11 @@ def test_progress_table_counts_seeds_of_every_paper_arm(smoke, nothing):
     table = tables.progress_table(smoke)
     assert len(table) == 5 and set(table["Seeds complete"]) == {"2 of 2"}
     assert set(table["Seeds"]) == {"0, 1"}
+    core = smoke.runs.groupby("arm")["core_seconds"].mean() / 3600
+    assert list(table["Core-hours per run (mean)"]) == [
+        num(core[arm]) for arm in ("resnet34", "resnet34_lr", "resnet34_selu",
+                                   "resnet34_inception", "improved")
+    ]  # fmt: skip
     empty = tables.progress_table(nothing)  # no records: the paper arms, nothing done
     assert len(empty) == 5 and set(empty["Seeds complete"]) == {"0 of 0"}
 

@@ -10,7 +10,6 @@ plan stands; ``commit`` commits the complete, clean-commit records (never a part
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -20,22 +19,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib import checkpoint, records
-from lib.ablations import ARMS, run_config
-from lib.budget import EPOCH_MARGIN
+from lib import records
+from lib.ablations import ARMS
 from lib.config import RunConfig
+from lib.estimates import core_seconds_per_epoch, epochs_checkpointed, seconds_left, seconds_with
 from lib.rundirs import existing_state, is_running, run_dir
-from lib.runner import plan, training_cost
+from lib.runner import plan
 from lib.worktrees import git, prepare_worktree, running_chunks
 
 CAMPAIGN_DIR = records.REPO / ".campaign"  # git-ignored: worktrees and the chunks' logs
 PROFILE = "paper"
 PAPER_ARMS = [name for name, arm in ARMS.items() if arm.paper_accuracy]
-# Two runs of one thread each by default: measured on the 2-core dev CPU (bf16, batch 128,
-# full width), 972 vs 876 images/s for resnet34 and 71.1 vs 69.1 for resnet34_inception
-# against one run of two threads; so two threads on one run do 0.90 of the work per core.
+# Two runs of one thread each by default: they train more images per second in total than
+# one run of two threads (lib.estimates.TWO_THREAD_EFFICIENCY has the measurement).
 JOBS = 2
-TWO_THREAD_EFFICIENCY = 0.90
 
 
 @dataclass(frozen=True)
@@ -64,79 +61,6 @@ def stage_of(config: RunConfig) -> str:
 
 
 # --- where the plan stands --------------------------------------------------------------
-
-
-def epochs_checkpointed(config: RunConfig, results_dir: Path) -> int:
-    saved = checkpoint.load(checkpoint.path_for(run_dir(results_dir, config)), [config])
-    return checkpoint.epochs_done(saved) if saved else 0
-
-
-def core_seconds_per_epoch(configs: list[RunConfig], results_dir: Path) -> dict[str, float]:
-    """One-thread seconds of an epoch of each arm at the best speed seen on this machine:
-    the fastest epoch of the arm's complete records or the idle CPU bench under
-    ``results/bench``, whichever is faster (other work on the cores only slows a run
-    down, and a run that could finish must not be deferred for good); arms measured by
-    neither are scaled from the measured ones by nominal FLOPs."""
-    measured = _bench_core_seconds(results_dir)
-    for config in configs:
-        if existing_state(results_dir, config)[0] != "complete":
-            continue
-        record = records.read_record(
-            records.record_path(results_dir, config.profile, config.arm, config.seed)
-        )
-        elapsed = [0.0] + [e["elapsed_s"] for e in record["epochs"]]
-        fastest = min(b - a for a, b in zip(elapsed, elapsed[1:], strict=False))
-        seconds = one_thread_seconds(fastest, record["provenance"]["torch_threads"])
-        measured[config.arm] = min(measured.get(config.arm, seconds), seconds)
-    by_arm = {c.arm: c for c in configs}
-    per_flop = [
-        seconds * by_arm[arm].epochs / training_cost(by_arm[arm])
-        for arm, seconds in measured.items()
-        if arm in by_arm
-    ]
-    if not per_flop:
-        return {}
-    rate = float(pd.Series(per_flop).median())
-    return {arm: measured.get(arm, rate * training_cost(c) / c.epochs) for arm, c in by_arm.items()}
-
-
-def _bench_core_seconds(results_dir: Path) -> dict[str, float]:
-    """One-thread seconds per epoch from the newest bench of this CPU (``make bench``: lib's
-    engine at the paper's width and batch, on an idle machine), evaluation added."""
-    benches = sorted(Path(results_dir, "bench").glob("cpu-*.json"))
-    if not benches:
-        return {}
-    bench = json.loads(benches[-1].read_text())
-    threads = bench["machine"]["cpu_count"]  # the bench runs on torch's default threads
-    if threads != os.cpu_count():
-        return {}
-    return {
-        row["arm"]: EPOCH_MARGIN
-        * one_thread_seconds(
-            run_config(row["arm"], PROFILE, 0).train_subset / row["median_images_per_s"],
-            threads,
-        )
-        for row in bench["results"]
-        if row["engine"] == "lib"
-    }
-
-
-def one_thread_seconds(wall_seconds: float, threads: int) -> float:
-    """One-thread seconds of work that took ``wall_seconds`` on ``threads`` threads."""
-    return wall_seconds * threads * (TWO_THREAD_EFFICIENCY if threads > 1 else 1.0)
-
-
-def seconds_with(core: float, threads: int) -> float:
-    """Wall seconds of ``core`` one-thread seconds of work on ``threads`` threads."""
-    return core / threads / (TWO_THREAD_EFFICIENCY if threads > 1 else 1.0)
-
-
-def seconds_left(config: RunConfig, results_dir: Path, per_epoch: dict, threads: int):
-    """Expected wall seconds until the run's record, or None before any measurement."""
-    if config.arm not in per_epoch:
-        return None
-    epochs = config.epochs - epochs_checkpointed(config, results_dir)
-    return seconds_with(per_epoch[config.arm] * epochs, threads)
 
 
 def table(configs: list[RunConfig], results_dir: Path) -> pd.DataFrame:

@@ -4,20 +4,16 @@ see."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
+from paper_records import put_record
 
 from lib import campaign, checkpoint, records
 from lib.ablations import run_config
-from lib.budget import EPOCH_MARGIN
 from lib.rundirs import run_dir
 from lib.runner import plan
-from lib.train import training_batches
 
 REPO = records.REPO
-CPU_RECORD = REPO / "results" / "cpu" / "resnet34_selu" / "seed-0" / "record.json"
 
 
 def test_seed_order_runs_every_arm_of_a_seed_cheapest_first():
@@ -55,25 +51,6 @@ def test_the_plan_is_stage_one_then_the_controls_then_seeds_three_to_nine():
     assert {c.epochs for c in first if c.arm in ("resnet34", "resnet34_lr")} == {20}
 
 
-def put_record(results: Path, arm: str, seed: int, **changes) -> Path:
-    """A copy of a real record, rewritten as the paper-profile record of (arm, seed)."""
-    record = json.loads(CPU_RECORD.read_text())
-    config = run_config(arm, "paper", seed)
-    record.update(arm=arm, seed=seed, profile="paper", config=config.to_dict())
-    record.update(result_key=config.result_key(), wall_time_s=3600.0 * config.epochs / 10)
-    record["provenance"]["torch_threads"] = 1
-    epochs = [  # 360 s each
-        dict(record["epochs"][0], epoch=e + 1, elapsed_s=360.0 * (e + 1))
-        for e in range(config.epochs)
-    ]
-    steps = len(training_batches(config, 0)) * config.epochs
-    records.finish_record(record, epochs, [2.0 + seed] * steps, record["wall_time_s"], 1.0)
-    record.update(changes)
-    path = records.record_path(results, "paper", arm, seed)
-    records.write_record(record, path)
-    return path
-
-
 def test_table_counts_complete_checkpointed_and_missing_runs(tmp_path):
     put_record(tmp_path, "resnet34_selu", 0)  # 1 h for 10 epochs
     config = run_config("resnet34", "paper", 0)
@@ -86,24 +63,6 @@ def test_table_counts_complete_checkpointed_and_missing_runs(tmp_path):
     # resnet34 (20 epochs, same FLOPs per epoch as resnet34_selu up to the activation):
     # 16 epochs left at about 0.1 h each, scaled by nominal FLOPs
     assert rows.loc["resnet34", "core-hours left"] == pytest.approx(1.6, rel=0.05)
-
-
-def test_expected_time_of_a_run_uses_its_checkpoint_and_threads(tmp_path):
-    put_record(tmp_path, "resnet34_selu", 0)  # 360 core-seconds per epoch
-    configs = campaign.campaign_plan()[:2]
-    per_epoch = campaign.core_seconds_per_epoch(configs, tmp_path)
-    selu_1 = run_config("resnet34_selu", "paper", 1)
-    one_thread = campaign.seconds_left(selu_1, tmp_path, per_epoch, threads=1)
-    assert one_thread == pytest.approx(3600)
-    two = campaign.seconds_left(selu_1, tmp_path, per_epoch, threads=2)
-    assert two == pytest.approx(3600 / 2 / campaign.TWO_THREAD_EFFICIENCY)
-    checkpoint.save(
-        checkpoint.path_for(run_dir(tmp_path, selu_1)),
-        [selu_1],
-        {"progress": {"epoch_seconds": [1.0] * 9}},
-    )
-    assert campaign.seconds_left(selu_1, tmp_path, per_epoch, 1) == pytest.approx(360)
-    assert campaign.seconds_left(run_config("improved", "paper", 0), tmp_path, {}, 1) is None
 
 
 @pytest.mark.parametrize("across_chunks", [False, True])
@@ -146,26 +105,3 @@ def test_only_complete_clean_current_records_are_committable(tmp_path):
     put_record(tmp_path, "resnet34_inception", 0, result_key="0123456789abcdef")  # stale
     ready = campaign.committable(tmp_path)
     assert [(c.arm, c.seed) for c in ready] == [("resnet34_selu", 0)]
-
-
-def test_the_fastest_epoch_or_the_idle_bench_sets_the_expected_speed(tmp_path):
-    path = put_record(tmp_path, "resnet34_selu", 0)
-    record = json.loads(path.read_text())
-    record["epochs"][3]["elapsed_s"] -= 200  # epoch 4 took 160 s, epoch 5 took 560 s
-    records.write_record(record, path)
-    configs = campaign.campaign_plan()[:5]
-    assert campaign.core_seconds_per_epoch(configs, tmp_path)["resnet34_selu"] == 160
-    bench = {
-        "machine": {"cpu_count": os.cpu_count()},
-        "results": [
-            {"arm": "resnet34", "engine": "lib", "median_images_per_s": 600.0},
-            {"arm": "resnet34", "engine": "naive", "median_images_per_s": 1.0},
-        ],
-    }
-    (tmp_path / "bench").mkdir()
-    (tmp_path / "bench" / "cpu-20990101-000000.json").write_text(json.dumps(bench))
-    per_epoch = campaign.core_seconds_per_epoch(configs, tmp_path)
-    idle = campaign.one_thread_seconds(60_000 / 600.0, os.cpu_count()) * EPOCH_MARGIN
-    assert per_epoch["resnet34"] == pytest.approx(idle)  # the bench, not FLOP scaling
-    assert per_epoch["resnet34_selu"] == 160  # its own record was faster still
-    assert per_epoch["improved"] > per_epoch["resnet34_inception"] > per_epoch["resnet34"]

@@ -1,0 +1,31 @@
+"""Paper-profile records for the campaign's tests, made from a real record (no training)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lib import records
+from lib.ablations import run_config
+from lib.train import training_batches
+
+CPU_RECORD = records.REPO / "results" / "cpu" / "resnet34_selu" / "seed-0" / "record.json"
+
+
+def put_record(results: Path, arm: str, seed: int, **changes) -> Path:
+    """A copy of a real record, rewritten as the paper-profile record of (arm, seed)."""
+    record = json.loads(CPU_RECORD.read_text())
+    config = run_config(arm, "paper", seed)
+    record.update(arm=arm, seed=seed, profile="paper", config=config.to_dict())
+    record.update(result_key=config.result_key(), wall_time_s=3600.0 * config.epochs / 10)
+    record["provenance"]["torch_threads"] = 1
+    epochs = [  # 360 s each
+        dict(record["epochs"][0], epoch=e + 1, elapsed_s=360.0 * (e + 1))
+        for e in range(config.epochs)
+    ]
+    steps = len(training_batches(config, 0)) * config.epochs
+    records.finish_record(record, epochs, [2.0 + seed] * steps, record["wall_time_s"], 1.0)
+    record.update(changes)
+    path = records.record_path(results, "paper", arm, seed)
+    records.write_record(record, path)
+    return path

@@ -1,0 +1,55 @@
+"""lib.estimates: the expected length of an epoch and of a run on this machine."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from paper_records import put_record
+
+from lib import campaign, checkpoint, estimates, records
+from lib.ablations import run_config
+from lib.budget import EPOCH_MARGIN
+from lib.rundirs import run_dir
+
+
+def test_expected_time_of_a_run_uses_its_checkpoint_and_threads(tmp_path):
+    put_record(tmp_path, "resnet34_selu", 0)  # 360 core-seconds per epoch
+    configs = campaign.campaign_plan()[:2]
+    per_epoch = estimates.core_seconds_per_epoch(configs, tmp_path)
+    selu_1 = run_config("resnet34_selu", "paper", 1)
+    one_thread = estimates.seconds_left(selu_1, tmp_path, per_epoch, threads=1)
+    assert one_thread == pytest.approx(3600)
+    two = estimates.seconds_left(selu_1, tmp_path, per_epoch, threads=2)
+    assert two == pytest.approx(3600 / 2 / estimates.TWO_THREAD_EFFICIENCY)
+    checkpoint.save(
+        checkpoint.path_for(run_dir(tmp_path, selu_1)),
+        [selu_1],
+        {"progress": {"epoch_seconds": [1.0] * 9}},
+    )
+    assert estimates.seconds_left(selu_1, tmp_path, per_epoch, 1) == pytest.approx(360)
+    assert estimates.seconds_left(run_config("improved", "paper", 0), tmp_path, {}, 1) is None
+
+
+def test_the_fastest_epoch_or_the_idle_bench_sets_the_expected_speed(tmp_path):
+    path = put_record(tmp_path, "resnet34_selu", 0)
+    record = json.loads(path.read_text())
+    record["epochs"][3]["elapsed_s"] -= 200  # epoch 4 took 160 s, epoch 5 took 560 s
+    records.write_record(record, path)
+    configs = campaign.campaign_plan()[:5]
+    assert estimates.core_seconds_per_epoch(configs, tmp_path)["resnet34_selu"] == 160
+    bench = {
+        "machine": {"cpu_count": os.cpu_count()},
+        "results": [
+            {"arm": "resnet34", "engine": "lib", "median_images_per_s": 600.0},
+            {"arm": "resnet34", "engine": "naive", "median_images_per_s": 1.0},
+        ],
+    }
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "cpu-20990101-000000.json").write_text(json.dumps(bench))
+    per_epoch = estimates.core_seconds_per_epoch(configs, tmp_path)
+    idle = estimates.one_thread_seconds(60_000 / 600.0, os.cpu_count()) * EPOCH_MARGIN
+    assert per_epoch["resnet34"] == pytest.approx(idle)  # the bench, not FLOP scaling
+    assert per_epoch["resnet34_selu"] == 160  # its own record was faster still
+    assert per_epoch["improved"] > per_epoch["resnet34_inception"] > per_epoch["resnet34"]

@@ -17,7 +17,7 @@ from lib import curves, stats
 from lib.report.claims import CONVERGENCE_CLAIMS, LOG_SD, REACH
 from lib.report.formatting import CI, code, interval, made_by, mean_sd, num, p_value
 from lib.report.results import Results
-from lib.report.tables import sensitivity_cell, verdict_cell
+from lib.report.tables import protocol_name, sensitivity_cell, verdict_cell
 from lib.report.verdicts import PERMUTATION, disagreements
 
 CLAIMED = -1  # both measures are lower when the claim holds
@@ -100,22 +100,26 @@ def changes(assessment: stats.Assessment) -> list[tuple[str, str]]:
 
 
 @made_by
-def convergence_claims(results: Results) -> pd.DataFrame:
-    """The qualitative claims of Figs 4-6, each measured (see ``convergence``)."""
+def convergence_claims(protocols: list[Results]) -> pd.DataFrame:
+    """The qualitative claims of Figs 4-6, each measured (see ``convergence``): one row per
+    claim and protocol with records (the first protocol's when none has any)."""
+    shown = [r for r in protocols if not r.empty] or protocols[:1]
     rows, cache = [], {}
     for claim in CONVERGENCE_CLAIMS:
-        epochs = results.horizon(claim.paper_epochs)
-        key = (claim.arm, claim.baseline, epochs)
-        if key not in cache:
-            cache[key] = convergence(results, claim.arm, claim.baseline, epochs)
-        row = cache[key]["table"].set_index("Claim").loc[claim.claim]
-        rows.append(
-            {
-                "Figure": claim.figure,
-                "Claim": claim.claim,
-                "Measured as": f"{claim.measure} ({code(claim.arm)} − {code(claim.baseline)}, "
-                f"{epochs} epochs)",
-                **row[["Difference", CI, "Welch p", "Verdict (exploratory)", "Sensitivity"]],
-            }
-        )
+        for i, results in enumerate(shown):
+            epochs = results.horizon(claim.paper_epochs)
+            key = (i, claim.arm, claim.baseline, epochs)  # LR decay's two claims: one measuring
+            if key not in cache:
+                cache[key] = convergence(results, claim.arm, claim.baseline, epochs)
+            row = cache[key]["table"].set_index("Claim").loc[claim.claim]
+            rows.append(
+                {
+                    "Figure": claim.figure,
+                    "Claim": claim.claim,
+                    "Protocol": protocol_name(results),
+                    "Measured as": f"{claim.measure} ({code(claim.arm)} − "
+                    f"{code(claim.baseline)}, {epochs} epochs)",
+                    **row[["Difference", CI, "Welch p", "Verdict (exploratory)", "Sensitivity"]],
+                }
+            )
     return pd.DataFrame(rows)

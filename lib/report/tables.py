@@ -222,13 +222,18 @@ def contrast_table(results: Results, contrasts: list[tuple]) -> pd.DataFrame:
 # --- page one: every claim, one column of ours per protocol ----------------------------
 
 
-def protocol_column(results: Results) -> str:
-    """The header of a protocol's column: the paper's with its runs done of planned, or a
-    reduced profile's, marked as a proxy."""
+def protocol_name(results: Results) -> str:
+    """The paper's protocol with its runs done of planned, or a reduced profile, marked as
+    a proxy."""
     if not results.reduced:
         c = results.completeness
-        return f"Ours: paper's protocol ({c['done']}/{c['planned']} runs)"
-    return f"Ours: {results.profile} profile (proxy)"
+        return f"paper's protocol ({c['done']}/{c['planned']} runs)"
+    return f"{results.profile} profile (proxy)"
+
+
+def protocol_column(results: Results) -> str:
+    """The header of a protocol's column in a table of ours beside the paper's."""
+    return f"Ours: {protocol_name(results)}"
 
 
 def _verdict_line(results: Results, verdict: str) -> str:

@@ -7,6 +7,7 @@ import pytest
 
 from lib import curves, stats
 from lib.report import claims, convergence
+from lib.report.results import Results
 
 
 def test_loss_runs_cut_at_the_horizon(smoke):
@@ -33,7 +34,19 @@ def test_one_measure_per_claim_judged_as_a_direction(smoke):
 
 
 def test_convergence_claims_table(smoke):
-    table = convergence.convergence_claims(smoke)
+    table = convergence.convergence_claims([smoke])
     assert list(table["Claim"]) == [c.claim for c in claims.CONVERGENCE_CLAIMS]
     assert "4 epochs" in table["Measured as"][0] and "2 epochs" in table["Measured as"][2]
     assert all("(smoke proxy)" in v for v in table["Verdict (exploratory)"])
+    assert set(table["Protocol"]) == {"smoke profile (proxy)"}
+
+
+def test_convergence_claims_one_row_per_protocol_with_records(smoke):
+    paper = Results("paper", smoke.folder, smoke.frame.iloc[:0])  # no paper runs yet
+    alone = convergence.convergence_claims([paper, smoke])
+    assert alone.equals(convergence.convergence_claims([smoke]))  # no empty paper rows
+    empty = convergence.convergence_claims([paper])
+    assert set(empty["Verdict (exploratory)"].map(lambda v: "no data" in v)) == {True}
+    twice = convergence.convergence_claims([smoke, smoke])
+    assert list(twice["Claim"]) == [c.claim for c in claims.CONVERGENCE_CLAIMS for _ in (1, 2)]
+    assert list(twice["Difference"][::2]) == list(twice["Difference"][1::2])

@@ -88,7 +88,7 @@ def test_every_table_names_the_function_that_made_it(smoke):
         "lib.report.tables.primary_table": tables.primary_table(smoke),
         "lib.report.tables.claims_table": tables.claims_table([smoke]),
         "lib.report.tables.spread_table": tables.spread_table(smoke),
-        "lib.report.convergence.convergence_claims": convergence.convergence_claims(smoke),
+        "lib.report.convergence.convergence_claims": convergence.convergence_claims([smoke]),
         "lib.report.readings.ambiguities_table": readings.ambiguities_table(smoke),
         "lib.report.architecture.stems_table": architecture.stems_table(),
         "lib.report.provenance.runs_table": provenance.runs_table(smoke),

@@ -8,6 +8,7 @@ profile's records into the one DataFrame the book reads.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -59,10 +60,24 @@ def source_commit() -> tuple[str, bool]:
             git_output("status", "--porcelain", "--untracked-files=no", "--", ".", ":!results")
         )
     if manifest := os.environ.get("LIB_MANIFEST"):
-        from lib.remote import verify
-
-        return verify(Path(manifest))
+        return verify_manifest(Path(manifest))
     return "unknown", True
+
+
+def verify_manifest(manifest_path: Path, repo: Path = REPO) -> tuple[str, bool]:
+    """(the manifest's commit, whether this copy differs from it in any file)."""
+    listed = json.loads(Path(manifest_path).read_text())
+    dirty = any(
+        not (repo / path).is_file() or blob_hash(repo / path) != blob
+        for path, blob in listed["files"].items()
+    )
+    return listed["commit"], dirty
+
+
+def blob_hash(path: Path) -> str:
+    """What ``git hash-object`` prints for the file: sha1 of "blob <size>\\0" + content."""
+    content = path.read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
 
 
 def provenance(device: torch.device) -> dict:

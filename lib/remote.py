@@ -6,8 +6,8 @@ folder the device call carries:
 
 - ``data/``: the four Fashion-MNIST files, checked by ``lib.data`` there as here;
 - ``manifest.json``: HEAD's commit and the git blob hash of every tracked file outside
-  results/. There, ``verify`` hashes the files again: the records name that commit, and
-  ``git_dirty`` is true if any file differs or is missing;
+  results/. There, ``lib.records.verify_manifest`` hashes the files again: the records name
+  that commit, and ``git_dirty`` is true if any file differs or is missing;
 - ``run.sh``: the one command to run there. It trains the grid arm by arm, the missing
   seeds of an arm as one fused model (``lib/fused.py``: grouping needs arm order), under a
   time budget with a hard stop behind it, and packs the records it added into
@@ -19,7 +19,6 @@ Back here, ``tar xzf records.tgz`` at the repository's root puts them under resu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shlex
 import shutil
@@ -36,12 +35,6 @@ MANIFEST = "manifest.json"
 UNHASHED = ("results/",)
 
 
-def blob_hash(path: Path) -> str:
-    """What ``git hash-object`` prints for the file: sha1 of "blob <size>\\0" + content."""
-    content = path.read_bytes()
-    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
-
-
 def manifest(repo: Path = REPO) -> dict:
     """HEAD's commit and the blob hash of each tracked regular file outside results/."""
     if git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!results", cwd=repo):
@@ -53,16 +46,6 @@ def manifest(repo: Path = REPO) -> dict:
         if mode in ("100644", "100755") and not path.startswith(UNHASHED):
             files[path] = blob
     return {"commit": git("rev-parse", "HEAD", cwd=repo), "files": files}
-
-
-def verify(manifest_path: Path, repo: Path = REPO) -> tuple[str, bool]:
-    """(the manifest's commit, whether this copy differs from it in any file)."""
-    listed = json.loads(Path(manifest_path).read_text())
-    dirty = any(
-        not (repo / path).is_file() or blob_hash(repo / path) != blob
-        for path, blob in listed["files"].items()
-    )
-    return listed["commit"], dirty
 
 
 # Past the budget, a hard stop. Every run, a fused group of seeds included, starts no epoch

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -213,3 +214,12 @@ def test_core_seconds_prefer_the_measured_cpu_time():
     assert records.core_seconds(record) == 200.0  # no CPU time: wall x threads
     assert records.core_seconds({**record, "cpu_time_s": 150.0}) == 150.0
     assert records.core_seconds({**record, "wall_time_s": None}) is None  # never ran
+
+
+def test_blob_hash_is_gits(tmp_path):
+    path = tmp_path / "a.py"
+    path.write_bytes(b"print('hi')\n\x00binary too")
+    hashed = subprocess.run(
+        ["git", "hash-object", str(path)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert records.blob_hash(path) == hashed

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lib import remote
+from lib import records, remote
 from lib.records import REPO
 
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
@@ -35,12 +35,6 @@ def committed_repo(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
-def test_blob_hash_is_gits(tmp_path):
-    path = tmp_path / "a.py"
-    path.write_bytes(b"print('hi')\n\x00binary too")
-    assert remote.blob_hash(path) == git("hash-object", str(path), cwd=tmp_path)
-
-
 def test_the_manifest_lists_heads_files_and_verify_finds_any_change(tmp_path):
     repo = committed_repo(tmp_path / "repo", {"lib/a.py": "a = 1\n", "results/r.json": "{}"})
     listed = remote.manifest(repo)
@@ -49,13 +43,13 @@ def test_the_manifest_lists_heads_files_and_verify_finds_any_change(tmp_path):
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(listed))
     shutil.rmtree(repo / ".git")  # a copy of the working tree, as a device machine gets
-    assert remote.verify(path, repo) == (listed["commit"], False)
+    assert records.verify_manifest(path, repo) == (listed["commit"], False)
     (repo / "results" / "r.json").write_text('{"new": 1}')  # records may change
-    assert remote.verify(path, repo) == (listed["commit"], False)
+    assert records.verify_manifest(path, repo) == (listed["commit"], False)
     (repo / "lib" / "a.py").write_text("a = 2\n")
-    assert remote.verify(path, repo) == (listed["commit"], True)
+    assert records.verify_manifest(path, repo) == (listed["commit"], True)
     (repo / "lib" / "a.py").unlink()
-    assert remote.verify(path, repo) == (listed["commit"], True)
+    assert records.verify_manifest(path, repo) == (listed["commit"], True)
 
 
 def test_a_dirty_checkout_is_not_packed(tmp_path):

@@ -181,11 +181,14 @@ def failed_record(config: RunConfig, reason: str, executor: str) -> dict:
 def core_seconds(record: dict) -> float | None:
     """The compute a run took, in one-core seconds: its measured CPU time where the record has
     one (records since the campaign), else wall time x torch threads (an upper bound: the
-    threads may have waited); None for a record with neither (a run that never started)."""
+    threads may have waited); None for a record with neither (a run that never started).
+    A run trained fused with others (``seeds_at_once`` N) gets its share, 1/N of the
+    process's, so that the records of a group add up to what the group took."""
+    share = 1 / record.get("seeds_at_once", 1)
     if record.get("cpu_time_s") is not None:
-        return float(record["cpu_time_s"])
+        return float(record["cpu_time_s"]) * share
     wall, threads = record.get("wall_time_s"), record["provenance"].get("torch_threads")
-    return None if wall is None or threads is None else float(wall) * threads
+    return None if wall is None or threads is None else float(wall) * threads * share
 
 
 def record_path(results_dir: Path, profile: str, arm: str, seed: int) -> Path:

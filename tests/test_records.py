@@ -214,6 +214,8 @@ def test_core_seconds_prefer_the_measured_cpu_time():
     assert records.core_seconds(record) == 200.0  # no CPU time: wall x threads
     assert records.core_seconds({**record, "cpu_time_s": 150.0}) == 150.0
     assert records.core_seconds({**record, "wall_time_s": None}) is None  # never ran
+    fused = {**record, "cpu_time_s": 150.0, "seeds_at_once": 3}  # one of 3 seeds in a process
+    assert records.core_seconds(fused) == 50.0
 
 
 def test_blob_hash_is_gits(tmp_path):

@@ -17,6 +17,7 @@ from lib.report.claims import (
     LONG,
     SHORT,
     SINGLE_CHANGES,
+    improvement_claims,
     paper_accuracy,
     paper_diff,
 )
@@ -115,15 +116,29 @@ def proxy_note(results: Results) -> str:
 
 
 def permutation_floor(results: Results) -> str:
-    """What the exact permutation test can reach with the profile's seeds."""
+    """What the exact permutation test can reach with the profile's planned seeds and, while
+    arms have fewer, with the fewest that an arm of the primary family with two seeds or
+    more has now."""
     if results.spec is None:
         return "Without results there are no seeds to relabel."
     n = len(results.spec.seeds)
+    text = _floor(n, f"With {n} seeds per arm, as the `{results.profile}` profile plans")
+    family = {BASELINE} | {arm for _, arm, _, _ in improvement_claims()}
+    per_arm = results.completeness["per_arm"]
+    judged = [per_arm[arm] for arm in family if per_arm[arm] >= 2]
+    if judged and min(judged) < n:
+        m = min(judged)
+        text += " " + _floor(
+            m, f"So far the arms of the paper's improvement claims have as few as {m} seeds"
+        )
+    return text
+
+
+def _floor(n: int, opening: str) -> str:
     floor = stats.smallest_permutation_p(n, n)
     text = (
-        f"With {n} seeds per arm, as the `{results.profile}` profile plans, the exact "
-        f"permutation test has {math.comb(2 * n, n):,} "
-        f"relabellings, so its two-sided p cannot fall below {floor:.3g}"
+        f"{opening}: the exact permutation test has {math.comb(2 * n, n):,} relabellings, "
+        f"so its two-sided p cannot fall below {floor:.3g}"
     )
     if floor >= stats.ALPHA:
         return text + (

@@ -107,7 +107,7 @@ def _runs_executor(args) -> str:
 
 def _train(args) -> int:
     from lib.ablations import run_config
-    from lib.config import RunConfig
+    from lib.config import RunConfig, run_name
     from lib.execute import child_out_dir, run_notebook
 
     if args.config_file:
@@ -152,14 +152,13 @@ def _train(args) -> int:
                 for c in configs
             ]
     except Paused as paused:
-        seeds = ",".join(str(c.seed) for c in configs)
-        print(f"{configs[0].arm} seed {seeds}: {paused}; checkpoint {args.checkpoint}")
+        print(f"{run_name(configs)}: {paused}; checkpoint {args.checkpoint}")
         return PAUSED_EXIT
     for config, record in zip(configs, results, strict=True):
         record["executor"] = "direct"
         path = records.write_record(record, out_dir(config) / "record.json")
         print(
-            f"{record['status']}: {config.arm} seed {config.seed} final test accuracy "
+            f"{record['status']}: {run_name(config)} final test accuracy "
             f"{record['final_test_accuracy']} % -> {path}"
             + (f" ({record['reason']})" if record["reason"] else "")
         )

@@ -21,7 +21,7 @@ import pandas as pd
 
 from lib import records
 from lib.ablations import ARMS
-from lib.config import RunConfig
+from lib.config import RunConfig, run_name
 from lib.estimates import core_seconds_per_epoch, epochs_checkpointed, seconds_left, seconds_with
 from lib.rundirs import existing_state, is_running, run_dir
 from lib.runner import plan
@@ -101,8 +101,7 @@ def chunk_summary(
     in_progress = rows[rows.state.isin(["in progress", "running"])]
     left = rows["core-hours left"]
     lines = [
-        f"records added: {len(added)}"
-        + "".join(f"\n  {o.config.arm} seed {o.config.seed}" for o in added),
+        f"records added: {len(added)}" + "".join(f"\n  {run_name(o.config)}" for o in added),
         f"runs in progress: {len(in_progress)}"
         + "".join(
             f"\n  {r.arm} seed {r.seed}: {r['epochs done']} epochs"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from lib.config import RunConfig
+from lib.config import RunConfig, run_name
 
 FORMAT = 1
 FILENAME = ".checkpoint.pt"
@@ -98,8 +98,7 @@ def load(path: Path | None, configs: Sequence[RunConfig], log=None) -> dict | No
     except Exception as error:  # truncated zip, bad pickle, wrong types: all unusable
         problem = f"unreadable ({type(error).__name__}: {error})"
     if problem:
-        seeds = ",".join(str(c.seed) for c in configs)
-        log(f"checkpoint {path}: {problem}; ignored, {configs[0].arm} seed {seeds} restarts")
+        log(f"checkpoint {path}: {problem}; ignored, {run_name(configs)} restarts")
         return None
     return payload
 

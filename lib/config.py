@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -99,3 +100,9 @@ class RunConfig:
         if self.stem != "inception":
             values.pop("inception_branches", None)  # no effect on other stems
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_name(configs: RunConfig | Sequence[RunConfig]) -> str:
+    """How logs name a run, or a fused group of seeds of one arm: 'improved seed 0,1,2'."""
+    configs = [configs] if isinstance(configs, RunConfig) else list(configs)
+    return f"{configs[0].arm} seed {','.join(str(c.seed) for c in configs)}"

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from lib import records
 from lib.budget import PAUSED_EXIT, Budget
-from lib.config import RunConfig
+from lib.config import RunConfig, run_name
 
 NOTEBOOK = Path(__file__).resolve().parent / "run.ipynb"
 REPO = records.REPO
@@ -206,7 +206,7 @@ def run_notebook(
             executed = isinstance(error, papermill.PapermillExecutionError)
             if not executed and starts_left and not (out_dir / "record.json").exists():
                 tqdm.write(
-                    f"{config.arm} seed {config.seed}: kernel failed "
+                    f"{run_name(config)}: kernel failed "
                     f"({type(error).__name__}: {error}); starting it once more",
                     file=sys.stderr,
                 )

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from lib import checkpoint as checkpoints
 from lib import records
 from lib.budget import EPOCH_MARGIN, Budget, Paused
+from lib.config import run_name
 
 # Steps timed at the start of an epoch to project its length when no epoch has been timed yet
 PROBE_STEPS = 5
@@ -71,7 +72,7 @@ def run_epochs(
         states = [saved["progress"], *saved.get("more_progress", [])]
         done = checkpoints.epochs_done(saved)
         states[0]["resumed_after_epochs"].append(done)
-        _log(f"{base.arm} seed {_seeds(configs)}: resumed after epoch {done}")
+        _log(f"{run_name(configs)}: resumed after epoch {done}")
     alive = [not state.get("failure") for state in states]
     timing = states[0]  # one clock for all models: they train in the same steps
     started, cpu_started = time.perf_counter() - timing["elapsed_s"], time.process_time()
@@ -84,7 +85,7 @@ def run_epochs(
         batches = engine.batches(epoch)
         bar = tqdm(
             batches,
-            desc=f"{base.arm} seed {_seeds(configs)} epoch {epoch + 1}/{base.epochs}",
+            desc=f"{run_name(configs)} epoch {epoch + 1}/{base.epochs}",
             disable=not progress,
             leave=False,
             file=sys.__stderr__,  # the terminal, also from a papermill kernel
@@ -127,7 +128,7 @@ def run_epochs(
             }
             states[m]["epochs"].append(metrics)
             _log(
-                f"{base.arm} seed {configs[m].seed} epoch {epoch + 1}/{base.epochs}: "
+                f"{run_name(configs[m])} epoch {epoch + 1}/{base.epochs}: "
                 f"train loss {metrics['train_loss']:.4f}, test acc {test_accuracy:.2f} %"
                 + (f" (fused x{n})" if n > 1 else "")
             )
@@ -180,10 +181,6 @@ def _clock(device: torch.device) -> float:
     if device.type == "cuda":
         torch.cuda.synchronize()
     return time.perf_counter()
-
-
-def _seeds(configs) -> str:
-    return ",".join(str(c.seed) for c in configs)
 
 
 def _log(line: str) -> None:

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from lib import checkpoint, records
 from lib.ablations import ARMS, get_profile, run_config
 from lib.budget import Budget
-from lib.config import RunConfig
+from lib.config import RunConfig, run_name
 from lib.execute import Outcome, Task, execute, jupyter_available
 from lib.rundirs import existing_state, run_dir, run_lock, save
 
@@ -110,7 +110,7 @@ def run_batch(
             outcomes.append(Outcome(config, "skipped", "complete record matches config"))
             continue
         if state in ("stale", "malformed", "failed"):
-            tqdm.write(f"{config.arm} seed {config.seed}: {state} record ({detail}); rerunning")
+            tqdm.write(f"{run_name(config)}: {state} record ({detail}); rerunning")
         todo.append(config)
 
     slots = devices or _default_devices(jobs, overrides.get("device"))
@@ -220,7 +220,7 @@ def _outcome_line(outcome: Outcome) -> str:
     tag = outcome.status if outcome.status in ("complete", "paused") else "FAILED"
     acc = (outcome.record or {}).get("final_test_accuracy")
     return (
-        f"{tag}: {outcome.config.arm} seed {outcome.config.seed}"
+        f"{tag}: {run_name(outcome.config)}"
         + (f" test acc {acc:.2f} %" if acc is not None else "")
         + (f" ({outcome.reason})" if outcome.reason else "")
     )
@@ -245,8 +245,6 @@ def summarise(outcomes: list[Outcome]) -> str:
         )
     ]
     lines += [
-        f"  failed: {o.config.arm} seed {o.config.seed}: {o.reason}"
-        for o in outcomes
-        if o.status == "failed"
+        f"  failed: {run_name(o.config)}: {o.reason}" for o in outcomes if o.status == "failed"
     ]
     return "\n".join(lines)

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from lib.ablations import run_config
-from lib.config import NON_RESULT_FIELDS, RunConfig
+from lib.config import NON_RESULT_FIELDS, RunConfig, run_name
 
 
 @pytest.mark.parametrize(
@@ -101,3 +101,10 @@ def test_inception_branches_key_only_the_inception_stem():
         assert paper.result_key() == scaled.result_key(), stem
     inception = RunConfig(stem="inception", width=0.25)
     assert inception.result_key() != inception.replace(inception_branches="scaled").result_key()
+
+
+def test_run_name_names_one_run_or_a_fused_group_of_seeds():
+    improved = run_config("improved", "smoke", seed=2)
+    assert run_name(improved) == "improved seed 2"
+    group = [improved.replace(seed=s) for s in (0, 1, 2)]
+    assert run_name(group) == "improved seed 0,1,2"

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from lib import checkpoint, records, runner
+from lib import fused as fused_module
 from lib.ablations import run_config
 from lib.budget import Budget, Paused
 from lib.fused import train_fused
@@ -175,6 +176,35 @@ def test_a_fused_group_pauses_and_resumes_to_its_uninterrupted_records(
     assert [numbers(r) for r in resumed] == [numbers(r) for r in whole]
     assert [r["resumed_after_epochs"] for r in resumed] == [[1], [1]]
     assert [r["seed"] for r in resumed] == [0, 1]
+
+
+def test_a_fused_group_with_a_diverged_seed_resumes_to_its_uninterrupted_records(
+    fmnist_small_test, tmp_path, monkeypatch
+):
+    """A seed whose loss went non-finite stays failed across a pause; the others go on."""
+    original_batches = fused_module.FusedEngine.batches
+
+    def batches(engine, epoch):  # ruin seed 0's weights before its first epoch
+        if epoch == 0:
+            with torch.no_grad():
+                for p in engine.model.parameters():
+                    p.chunk(2)[0].fill_(float("nan"))
+        return original_batches(engine, epoch)
+
+    monkeypatch.setattr(fused_module.FusedEngine, "batches", batches)
+    group = [tiny(), tiny(seed=1)]
+    whole = train_fused(group, fmnist_small_test, progress=False)
+    assert [r["status"] for r in whole] == ["failed", "complete"]
+    assert "non-finite training loss at iteration 0 (epoch 1)" in whole[0]["reason"]
+    path = tmp_path / checkpoint.FILENAME
+    with pytest.raises(Paused):
+        train_fused(group, fmnist_small_test, False, checkpoint=path, budget=AllowsOneEpoch())
+    resumed = train_fused(group, fmnist_small_test, progress=False, checkpoint=path)
+    assert numbers(resumed[1]) == numbers(whole[1])
+    failed = [
+        (r["reason"], r["epochs"], len(r["iteration_losses"])) for r in (resumed[0], whole[0])
+    ]
+    assert failed[0] == failed[1]  # (its losses are NaN, which equal nothing)
 
 
 def test_load_ignores_a_missing_file_silently(tmp_path, capfd):

@@ -22,7 +22,6 @@ that touches 0 or the claim contains it.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,7 +51,8 @@ NO_DATA = "no data"
 NOT_APPLICABLE = "n/a"
 
 
-def _clean(values: Sequence[float]) -> np.ndarray:
+def finite(values: Sequence[float]) -> np.ndarray:
+    """The values that are numbers (None, NaN and infinities dropped), as an array."""
     array = np.asarray([v for v in values if v is not None], dtype=float)
     return array[np.isfinite(array)]
 
@@ -77,7 +77,7 @@ class Summary:
 
 def summarise(values: Sequence[float], confidence: float = CONFIDENCE) -> Summary:
     """n, mean, sd (ddof 1) and the Student-t CI of the mean; NaN where n is too small."""
-    x = _clean(values)
+    x = finite(values)
     n = len(x)
     if n == 0:
         return Summary(0, math.nan, math.nan, math.nan, math.nan)
@@ -121,7 +121,7 @@ def welch(
     with fewer, everything but the difference is NaN. Two arms with zero spread give a
     zero-width CI and p = NaN (no test possible).
     """
-    a, b = _clean(treatment), _clean(baseline)
+    a, b = finite(treatment), finite(baseline)
     na, nb = len(a), len(b)
     diff = float(a.mean() - b.mean()) if na and nb else math.nan
     if na < 2 or nb < 2:
@@ -183,65 +183,12 @@ def accuracy_verdict(summary: Summary, paper_value: float) -> str:
     return MATCHES if summary.contains(paper_value) else MISMATCH
 
 
-# --- sensitivity: an exact permutation test -----------------------------------------------
-
-
-def _mean_difference(x, y, axis):
-    return np.mean(x, axis=axis) - np.mean(y, axis=axis)
-
-
-def permutation_p(
-    treatment: Sequence[float], baseline: Sequence[float], shift: float = 0.0
-) -> float:
-    """Two-sided p of "treatment - baseline = shift" (difference of means) from every
-    relabelling of the two arms (``scipy.stats.permutation_test``, exact); NaN below two
-    values per arm."""
-    a, b = _clean(treatment), _clean(baseline)
-    if len(a) < 2 or len(b) < 2:
-        return math.nan
-    return _exact_permutation_p(tuple(a - shift), tuple(b))
-
-
-@functools.lru_cache(maxsize=1024)
-def _exact_permutation_p(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    # Cached: 10 + 10 seeds are 184,756 relabellings, and pages ask for the same test twice.
-    result = sps.permutation_test(
-        (np.array(a), np.array(b)),
-        _mean_difference,
-        permutation_type="independent",
-        vectorized=True,
-        n_resamples=np.inf,
-        alternative="two-sided",
-    )
-    return float(result.pvalue)
-
-
-def smallest_permutation_p(n_treatment: int, n_baseline: int) -> float:
-    """The smallest two-sided p the exact permutation test can give at these n."""
-    return min(1.0, 2 / math.comb(n_treatment + n_baseline, n_treatment))
-
-
-def permutation_verdict(
-    treatment: Sequence[float],
-    baseline: Sequence[float],
-    claim: float | None = None,
-    direction: int = 0,
-) -> str:
-    """The rule with "excludes x" decided by the permutation test at the same level."""
-    a, b = _clean(treatment), _clean(baseline)
-    p_zero = permutation_p(a, b)
-    if not math.isfinite(p_zero):
-        return NO_DATA
-    excludes_claim = claim is not None and permutation_p(a, b, claim) < ALPHA
-    return decide(float(a.mean() - b.mean()), p_zero < ALPHA, excludes_claim, claim, direction)
-
-
 # --- power and multiplicity ---------------------------------------------------------------
 
 
 def pooled_sd(treatment: Sequence[float], baseline: Sequence[float]) -> float:
     """The two arms' pooled sd (the scale of the two-sample t-test); NaN below 2 + 2."""
-    a, b = _clean(treatment), _clean(baseline)
+    a, b = finite(treatment), finite(baseline)
     if len(a) < 2 or len(b) < 2:
         return math.nan
     ss = a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1)
@@ -290,13 +237,12 @@ def holm(pvalues: Sequence[float]) -> list[float]:
 
 @dataclass(frozen=True)
 class Assessment:
-    """One comparison judged: the Welch verdict (primary), the permutation test's verdict
-    (sensitivity), and what these seeds can detect."""
+    """One comparison judged: the Welch verdict and what these seeds can detect (the
+    sensitivity analyses are ``lib.sensitivity``'s)."""
 
     comparison: Comparison
     claim: float | None  # the paper's difference, None for a direction or a contrast
     verdict: str
-    permutation_verdict: str
     detectable: float  # smallest true difference these n detect with POWER
     target: float  # what a decision is about: the claim, else the observed difference
     seeds_needed: float  # per arm, to detect ``target`` with POWER
@@ -316,7 +262,6 @@ def assess(
         comparison=c,
         claim=claim,
         verdict=interval_verdict(c, claim, direction),
-        permutation_verdict=permutation_verdict(treatment, baseline, claim, direction),
         detectable=detectable_effect(sd, c.n_treatment, c.n_baseline),
         target=target,
         seeds_needed=seeds_needed(target, sd),

@@ -13,27 +13,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lib import curves, stats
+from lib import curves, sensitivity, stats
 from lib.report.claims import CONVERGENCE_CLAIMS, LOG_SD, REACH
 from lib.report.formatting import CI, code, interval, made_by, mean_sd, num, p_value
 from lib.report.results import Results
 from lib.report.tables import protocol_name, sensitivity_cell, verdict_cell
-from lib.report.verdicts import PERMUTATION, disagreements
+from lib.report.verdicts import disagreements
 
 CLAIMED = -1  # both measures are lower when the claim holds
 # measure -> (unit, digits shown)
 UNITS = {REACH: ("iterations", 0), LOG_SD: ("(sd of log loss)", 3)}
 
 
-def loss_runs(results: Results, arm: str, epochs: int) -> list[np.ndarray]:
-    """Per-seed per-iteration training losses over the first ``epochs`` epochs."""
-    out = []
+def loss_runs(results: Results, arm: str, epochs: int) -> dict[int, np.ndarray]:
+    """Per-iteration training losses over the first ``epochs`` epochs, by seed."""
+    out = {}
     for _, row in results.arm_runs(arm).iterrows():
         losses = np.asarray(row["iteration_losses"], dtype=float)
         if row["epochs_run"] < epochs or not len(losses):
             continue
         per_epoch = len(losses) // row["epochs_run"]
-        out.append(losses[: per_epoch * epochs])
+        out[int(row["seed"])] = losses[: per_epoch * epochs]
     return out
 
 
@@ -55,7 +55,7 @@ def convergence(results: Results, arm: str, baseline: str, epochs: int) -> dict:
     per_epoch = iterations_per_epoch(results)
     window = smoothing_window(per_epoch)
     runs = {a: loss_runs(results, a, epochs) for a in (arm, baseline)}
-    threshold = curves.common_threshold(runs[arm] + runs[baseline], window)
+    threshold = curves.common_threshold([*runs[arm].values(), *runs[baseline].values()], window)
     per_run = {
         REACH: lambda r: curves.iterations_to_reach(r, threshold, window),
         LOG_SD: lambda r: curves.last_epoch_log_sd(r, per_epoch),
@@ -65,23 +65,28 @@ def convergence(results: Results, arm: str, baseline: str, epochs: int) -> dict:
         if (claim.arm, claim.baseline) != (arm, baseline):
             continue
         unit, digits = UNITS[claim.measure]
-        a = [per_run[claim.measure](r) for r in runs[arm]]
-        b = [per_run[claim.measure](r) for r in runs[baseline]]
-        judged[claim.measure] = assessment = stats.assess(a, b, direction=CLAIMED)
+        a = {seed: per_run[claim.measure](r) for seed, r in runs[arm].items()}
+        b = {seed: per_run[claim.measure](r) for seed, r in runs[baseline].items()}
+        judged[claim.measure] = assessment = stats.assess(
+            list(a.values()), list(b.values()), direction=CLAIMED
+        )
+        analyses = sensitivity.verdicts(a, b, direction=CLAIMED)
         c = assessment.comparison
         rows.append(
             {
                 "Claim": claim.claim,
                 "Measured as": claim.measure,
-                code(baseline): mean_sd(stats.summarise(b), digits),
-                code(arm): mean_sd(stats.summarise(a), digits),
+                code(baseline): mean_sd(stats.summarise(list(b.values())), digits),
+                code(arm): mean_sd(stats.summarise(list(a.values())), digits),
                 "Difference": num(c.diff, digits, sign=True),
                 CI: interval(c.ci_low, c.ci_high, digits, sign=True),
                 "Welch p": p_value(c.p),
                 "Verdict (exploratory)": verdict_cell(
                     results, assessment.verdict, assessment, unit, digits
                 ),
-                "Sensitivity": sensitivity_cell(assessment.verdict, changes(assessment)),
+                "Sensitivity": sensitivity_cell(
+                    assessment.verdict, disagreements(assessment.verdict, analyses)
+                ),
             }
         )
     return {
@@ -92,11 +97,6 @@ def convergence(results: Results, arm: str, baseline: str, epochs: int) -> dict:
         "epochs": epochs,
         "per_epoch": per_epoch,
     }
-
-
-def changes(assessment: stats.Assessment) -> list[tuple[str, str]]:
-    """The permutation test's verdict where it differs (no second endpoint for losses)."""
-    return disagreements(assessment.verdict, [(PERMUTATION, assessment.permutation_verdict)])
 
 
 @made_by

@@ -114,7 +114,7 @@ def loss_curves(results: Results, arms: list[str], epochs: int, threshold: float
     fig, ax = _subplots(3.0)
     drawn = 0
     for arm in arms:
-        runs = loss_runs(results, arm, epochs)
+        runs = list(loss_runs(results, arm, epochs).values())
         if not runs:
             continue
         n = min(len(r) for r in runs)

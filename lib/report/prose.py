@@ -40,12 +40,18 @@ from lib.report.formatting import (
 )
 from lib.report.readings import reading_verdicts
 from lib.report.results import BEST, Results
-from lib.report.verdicts import LAST_TWO_EPOCHS, PERMUTATION, primary_judgement
+from lib.report.verdicts import primary_judgement
 
 
 def open_question(verdict: str, assessment: stats.Assessment, unit: str, digits: int) -> str:
     """The power note as a sentence, for a verdict that leaves the question open."""
     return f" At this n: {power_note(assessment, unit, digits)}." if leaves_open(verdict) else ""
+
+
+def agreeing(sensitivity) -> str:
+    """'the A, the B and the C': the analyses of (analysis, verdict) pairs, in prose."""
+    names = [f"the {name}" for name, _ in sensitivity]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def finding(results: Results, arm: str, baseline: str = BASELINE) -> str:
@@ -70,7 +76,7 @@ def finding(results: Results, arm: str, baseline: str = BASELINE) -> str:
             + (
                 f" Sensitivity: {changes}."
                 if changes
-                else f" Sensitivity: the {PERMUTATION} and the {LAST_TWO_EPOCHS} agree."
+                else f" Sensitivity: {agreeing(j.sensitivity)} agree."
             )
             + f" On the optimistic best-epoch reading the change is "
             f"{num(cb.diff, sign=True)} points."

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from lib import stats
+from lib import sensitivity, stats
 from lib.ablations import run_config
 from lib.report.architecture import lr_factors, meta_training_flops
 from lib.report.claims import (
@@ -135,7 +135,7 @@ def permutation_floor(results: Results) -> str:
 
 
 def _floor(n: int, opening: str) -> str:
-    floor = stats.smallest_permutation_p(n, n)
+    floor = sensitivity.smallest_permutation_p(n, n)
     text = (
         f"{opening}: the exact permutation test has {math.comb(2 * n, n):,} relabellings, "
         f"so its two-sided p cannot fall below {floor:.3g}"

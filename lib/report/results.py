@@ -114,19 +114,25 @@ class Results:
     def arm_runs(self, arm: str) -> pd.DataFrame:
         return self.runs[self.runs["arm"] == arm]
 
-    def values(self, arm: str, paper_epochs: int = SHORT, reading: str = FINAL) -> np.ndarray:
-        """Per-seed test accuracy (%) at the paper's ``paper_epochs``.
+    def values(self, arm: str, paper_epochs: int = SHORT, reading: str = FINAL) -> pd.Series:
+        """Test accuracy (%) at the paper's ``paper_epochs``, indexed by seed.
 
         ``final``: the accuracy after that epoch (the primary number); ``best``: the best
         epoch up to it (optimistic: selected on the test set); ``last two``: the mean of
         that epoch and the one before (constant-LR runs swing from epoch to epoch).
         """
-        if not self.available(arm, paper_epochs):
-            return np.array([])
         h = self.horizon(paper_epochs)
-        accs = [a[:h] for a in self.arm_runs(arm)["test_accuracy"] if len(a) >= h]
         pick = {FINAL: lambda a: a[-1], BEST: max, LAST_TWO: lambda a: np.mean(a[-2:])}[reading]
-        return np.array([pick(a) for a in accs], dtype=float)
+        runs = self.arm_runs(arm) if self.available(arm, paper_epochs) else self.runs[:0]
+        reached = [
+            (int(s), a[:h])
+            for s, a in zip(runs["seed"], runs["test_accuracy"], strict=True)
+            if len(a) >= h
+        ]
+        seeds = pd.Index([s for s, _ in reached], dtype=int, name="seed")
+        if not seeds.is_unique:  # one record per (arm, seed) folder: never two
+            raise ValueError(f"{arm}: two complete records of one seed in {self.folder}")
+        return pd.Series([pick(a) for _, a in reached], index=seeds, dtype=float)
 
     def summary(self, arm: str, paper_epochs: int = SHORT, reading: str = FINAL):
         return stats.summarise(self.values(arm, paper_epochs, reading))

@@ -2,9 +2,10 @@
 
 The paper's five improvement claims are the pre-stated primary family, shown with
 Holm-adjusted p values; every other comparison is exploratory. Each Welch verdict on the
-final epoch has two sensitivity verdicts beside it that never replace it: the exact
-permutation test, and the mean of the last two epochs as endpoint. An arm that trains
-identically to its baseline through the compared epoch gets n/a.
+final epoch has sensitivity verdicts beside it that never replace it: the exact
+permutation test and the paired t-test by seed (``lib.sensitivity``), and Welch on the
+mean of the last two epochs as endpoint. An arm that trains identically to its baseline
+through the compared epoch gets n/a.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from lib import stats
+from lib import sensitivity, stats
 from lib.report.architecture import trains_identically
 from lib.report.claims import BASELINE, SHORT, improvement_claims
 from lib.report.results import LAST_TWO, Results
 
-PERMUTATION = "exact permutation test"
 LAST_TWO_EPOCHS = "mean of the last two epochs"
 SURVIVES = stats.ALPHA  # a Holm-adjusted p below it survives the family's correction
 
@@ -31,8 +31,8 @@ class Judgement:
     arm: str
     baseline: str
     paper_epochs: int
-    assessment: stats.Assessment  # Welch on the final epoch, permutation, power
-    last_two: str  # the Welch verdict on the mean of the last two epochs
+    assessment: stats.Assessment  # Welch on the final epoch (the verdict) and power
+    sensitivity: tuple[tuple[str, str], ...]  # (analysis, its verdict), never the verdict
     identical: bool  # the two arms train identically through the compared epoch
     holm_p: float = math.nan  # set for the primary family only
 
@@ -46,10 +46,7 @@ class Judgement:
 
     @property
     def changes(self) -> list[tuple[str, str]]:
-        return disagreements(
-            self.verdict,
-            [(PERMUTATION, self.assessment.permutation_verdict), (LAST_TWO_EPOCHS, self.last_two)],
-        )
+        return disagreements(self.verdict, list(self.sensitivity))
 
 
 def disagreements(verdict: str, sensitivity: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -69,18 +66,20 @@ def judge(
 ) -> Judgement:
     """``arm - baseline`` against the paper's ``claim`` (points), a ``direction`` (+1/-1)
     or nothing (a contrast the paper never made)."""
-    assessment = stats.assess(
-        results.values(arm, paper_epochs),
-        results.values(baseline, paper_epochs),
-        claim,
-        direction,
-    )
+    treatment, control = results.values(arm, paper_epochs), results.values(baseline, paper_epochs)
     last_two = stats.interval_verdict(
         results.compare(arm, baseline, paper_epochs, LAST_TWO), claim, direction
     )
+    analyses = sensitivity.verdicts(treatment, control, claim, direction)
     horizon = results.horizon(paper_epochs)
-    identical = trains_identically(arm, baseline, results.model_profile, horizon)
-    return Judgement(arm, baseline, paper_epochs, assessment, last_two, identical)
+    return Judgement(
+        arm,
+        baseline,
+        paper_epochs,
+        assessment=stats.assess(treatment, control, claim, direction),
+        sensitivity=(*analyses, (LAST_TWO_EPOCHS, last_two)),
+        identical=trains_identically(arm, baseline, results.model_profile, horizon),
+    )
 
 
 def primary_family(results: Results) -> list[Judgement]:

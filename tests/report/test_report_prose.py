@@ -17,6 +17,19 @@ def test_finding_quotes_our_comparison(smoke):
         assert p_value(verdicts.primary_judgement(smoke, "resnet34_lr", epochs).holm_p) in text
     assert text.count("Verdict: **") == 2 and "(smoke proxy)" in text
     assert text.count("Sensitivity: ") == 2
+    for epochs in (10, 20):  # each analysis that agrees is named, or its other verdict is
+        j = verdicts.primary_judgement(smoke, "resnet34_lr", epochs)
+        said = [f"the {name} gives *{v}*" for name, v in j.changes] or [
+            prose.agreeing(j.sensitivity)
+        ]
+        assert all(part in text for part in said)
+
+
+def test_agreeing_names_every_analysis():
+    pairs = [("exact permutation test", "x"), ("paired t-test by seed", "x"), ("mean", "y")]
+    said = "the exact permutation test, the paired t-test by seed and the mean"
+    assert prose.agreeing(pairs) == said
+    assert prose.agreeing(pairs[:1]) == "the exact permutation test"
 
 
 def test_an_open_verdict_says_what_the_seeds_detect(smoke):

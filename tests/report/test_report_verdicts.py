@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from lib import stats
+from lib import sensitivity, stats
 from lib.report import claims, verdicts
 from lib.report.results import LAST_TWO
 
@@ -28,13 +28,14 @@ def test_a_judgement_is_the_rule_on_the_records(smoke):
     j = verdicts.judge(smoke, "improved", claim=2.92)
     a, b = smoke.values("improved"), smoke.values("resnet34")
     assert j.assessment == stats.assess(a, b, claim=2.92)
-    assert j.last_two == stats.interval_verdict(
-        smoke.compare("improved", reading=LAST_TWO), claim=2.92
-    )
+    last_two = stats.interval_verdict(smoke.compare("improved", reading=LAST_TWO), claim=2.92)
+    assert dict(j.sensitivity) == {
+        sensitivity.PERMUTATION: sensitivity.permutation_verdict(a, b, claim=2.92),
+        sensitivity.PAIRED: sensitivity.paired_verdict(a, b, claim=2.92),
+        verdicts.LAST_TWO_EPOCHS: last_two,
+    }
     assert not j.identical and math.isnan(j.holm_p)  # Holm belongs to the family only
-    changed = {name for name, _ in j.changes}
-    assert changed <= {verdicts.PERMUTATION, verdicts.LAST_TWO_EPOCHS}
-    assert (verdicts.PERMUTATION in changed) == (j.assessment.permutation_verdict != j.verdict)
+    assert j.changes == [(name, v) for name, v in j.sensitivity if v != j.verdict]
 
 
 def test_an_arm_identical_to_its_baseline_is_not_applicable(smoke):
@@ -47,7 +48,7 @@ def test_an_arm_identical_to_its_baseline_is_not_applicable(smoke):
 
 
 def test_sensitivity_disagreements():
-    same = [(verdicts.PERMUTATION, stats.REPRODUCED)]
+    same = [(sensitivity.PERMUTATION, stats.REPRODUCED)]
     assert verdicts.disagreements(stats.REPRODUCED, same) == []
     other = [(verdicts.LAST_TWO_EPOCHS, stats.INCONCLUSIVE)]
     assert verdicts.disagreements(stats.REPRODUCED, other) == other

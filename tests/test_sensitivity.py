@@ -1,0 +1,104 @@
+"""lib.sensitivity: the exact permutation test and the paired t-test by seed, each against an
+answer computed by hand or by scipy directly, and the rule applied to them."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from lib import sensitivity, stats
+
+BASE = [-1.0, 0.0, 1.0]
+
+
+def test_permutation_test_is_exact():
+    a, b = [1.0, 2.0, 4.0], [0.0, 3.0, 5.0]
+    pooled = a + b
+    observed = np.mean(a) - np.mean(b)
+    extreme = 0
+    splits = list(itertools.combinations(range(6), 3))
+    for idx in splits:
+        x = [pooled[i] for i in idx]
+        y = [pooled[i] for i in range(6) if i not in idx]
+        extreme += np.mean(x) - np.mean(y) >= observed - 1e-12
+    one_sided = extreme / len(splits)
+    assert sensitivity.permutation_p(a, b) == pytest.approx(min(1.0, 2 * min(one_sided, 1.0)))
+    separated = sensitivity.permutation_p([10.0, 11.0, 12.0], BASE)
+    assert separated == pytest.approx(0.1) == sensitivity.smallest_permutation_p(3, 3)
+    assert sensitivity.permutation_p([x + 5 for x in BASE], BASE, shift=5.0) == pytest.approx(1.0)
+    assert sensitivity.smallest_permutation_p(10, 10) == pytest.approx(2 / 184_756)
+    assert math.isnan(sensitivity.permutation_p([1.0], BASE))
+
+
+def test_permutation_verdict_at_ten_seeds():
+    base = [float(x) for x in range(10)]
+    assert (
+        sensitivity.permutation_verdict([x + 20 for x in base], base, claim=20.0)
+        == stats.REPRODUCED
+    )
+    assert (
+        sensitivity.permutation_verdict([x + 20 for x in base], base, claim=50.0) == stats.SMALLER
+    )
+
+
+def test_zero_spread_at_three_seeds_is_beyond_the_permutation_test():
+    # the difference is exact, but 20 relabellings cannot give p below 0.1
+    verdict = sensitivity.permutation_verdict([1.0] * 3, [0.0] * 3, claim=1.0)
+    assert verdict == stats.INCONCLUSIVE
+
+
+def test_paired_matches_scipy_ttest_rel():
+    a = {0: 91.6, 1: 91.81, 2: 91.59, 3: 91.2}
+    b = {0: 90.87, 1: 91.36, 2: 91.18, 3: 90.9}
+    c = sensitivity.paired(a, b)
+    x, y = list(a.values()), list(b.values())
+    ref = sps.ttest_rel(x, y)
+    ci = ref.confidence_interval(0.95)
+    assert (c.n_treatment, c.n_baseline, c.df) == (4, 4, 3.0)
+    assert c.diff == pytest.approx(np.mean(x) - np.mean(y))
+    assert (c.t, c.p) == (pytest.approx(ref.statistic), pytest.approx(ref.pvalue))
+    assert (c.ci_low, c.ci_high) == (pytest.approx(ci.low), pytest.approx(ci.high))
+
+
+def test_paired_matches_runs_by_seed_not_by_position():
+    a = {2: 12.0, 0: 10.5, 1: 11.0, 7: 99.0}  # seed 7 has no partner: left out
+    b = {0: 10.0, 1: 10.0, 2: 11.0, 5: -50.0, 3: float("nan")}
+    c = sensitivity.paired(a, b)
+    assert (c.n_treatment, c.diff) == (3, pytest.approx((0.5 + 1.0 + 1.0) / 3))
+    nan_pair = sensitivity.paired({**a, 3: 1.0}, b)  # seed 3's baseline is NaN
+    assert nan_pair == c
+
+
+def test_paired_sees_an_effect_that_seed_luck_hides_from_welch():
+    luck = {seed: 3.0 * seed for seed in range(5)}  # large, shared within a seed
+    baseline = {s: v + (0.1 if s % 2 else -0.1) for s, v in luck.items()}
+    treatment = {s: v + 0.5 for s, v in luck.items()}
+    welch = stats.interval_verdict(
+        stats.welch(list(treatment.values()), list(baseline.values())), claim=0.5
+    )
+    assert welch == stats.INCONCLUSIVE
+    assert sensitivity.paired_verdict(treatment, baseline, claim=0.5) == stats.REPRODUCED
+
+
+def test_paired_edges():
+    one = sensitivity.paired({0: 2.0, 1: 3.0}, {1: 1.0})
+    assert (one.n_treatment, one.diff) == (1, 2.0) and not one.judged
+    assert sensitivity.paired_verdict({0: 2.0}, {0: 1.0}, claim=1.0) == stats.NO_DATA
+    exact = sensitivity.paired({0: 2.0, 1: 5.0}, {0: 1.0, 1: 4.0})
+    assert (exact.ci_low, exact.ci_high) == (1.0, 1.0) and math.isnan(exact.p)
+    assert sensitivity.paired({}, {}).n_treatment == 0
+
+
+def test_verdicts_name_each_analysis_and_its_verdict():
+    a, b = {s: 10.0 + s for s in range(3)}, {s: float(s) for s in range(3)}
+    assert sensitivity.verdicts(a, b, claim=10.0) == [
+        (
+            sensitivity.PERMUTATION,
+            sensitivity.permutation_verdict([10.0, 11.0, 12.0], [0.0, 1.0, 2.0], 10.0),
+        ),
+        (sensitivity.PAIRED, stats.REPRODUCED),  # every seed +10 exactly: a zero-width interval
+    ]

@@ -37,6 +37,12 @@ def common_threshold(runs: Sequence[Sequence[float]], window: int) -> float:
     return float(max(ends)) if ends else math.nan
 
 
+def last_epoch_sd(losses: Sequence[float], iterations_per_epoch: int) -> float:
+    """sd of the training loss over the last epoch: the fluctuation a linear plot shows."""
+    x = np.asarray(losses, dtype=float)[-int(iterations_per_epoch) :]
+    return float(x.std(ddof=1)) if len(x) >= 2 else math.nan
+
+
 def last_epoch_log_sd(losses: Sequence[float], iterations_per_epoch: int) -> float:
     """sd of the log training loss over the last epoch: fluctuation relative to the loss
     level (a loss five times lower with the same relative noise scores the same)."""

@@ -25,3 +25,7 @@ def test_convergence_measures():
     assert curves.last_epoch_log_sd(high, 4) == pytest.approx(curves.last_epoch_log_sd(low, 4))
     assert curves.last_epoch_log_sd(high, 4) == pytest.approx(np.log(2) / math.sqrt(3))
     assert math.isnan(curves.last_epoch_log_sd([0.0, 1.0], 2))
+    # the raw sd is what a linear plot shows: ten times lower at the lower level
+    assert curves.last_epoch_sd(high, 4) == pytest.approx(10 * curves.last_epoch_sd(low, 4))
+    assert curves.last_epoch_sd([9.0, *high], 4) == pytest.approx(np.std(high, ddof=1))
+    assert math.isnan(curves.last_epoch_sd([1.0], 2))

@@ -5,7 +5,9 @@ Each claim has one measure, stated before its numbers (``lib.report.claims``):
 both arms reaches; "less fluctuation" is the sd of the log loss over the last epoch,
 i.e. the fluctuation relative to the loss level (decay lowers the loss itself several
 fold, which would shrink a raw sd mechanically). Both are exploratory: the paper gives no
-number, so each is judged as a direction (lower is the claim).
+number, so each is judged as a direction (lower is the claim). Beside the sensitivity
+analyses of every verdict, "less fluctuation" is also judged on the raw sd, the
+fluctuation a linear plot like the paper's shows (``SECOND_MEASURE``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lib import curves, sensitivity, stats
-from lib.report.claims import CONVERGENCE_CLAIMS, LOG_SD, REACH
+from lib.report.claims import CONVERGENCE_CLAIMS, LOG_SD, RAW_SD, REACH, SECOND_MEASURE
 from lib.report.formatting import CI, code, interval, made_by, mean_sd, num, p_value
 from lib.report.results import Results
 from lib.report.tables import protocol_name, sensitivity_cell, verdict_cell
@@ -22,7 +24,7 @@ from lib.report.verdicts import disagreements
 
 CLAIMED = -1  # both measures are lower when the claim holds
 # measure -> (unit, digits shown)
-UNITS = {REACH: ("iterations", 0), LOG_SD: ("(sd of log loss)", 3)}
+UNITS = {REACH: ("iterations", 0), LOG_SD: ("(sd of log loss)", 3), RAW_SD: ("(sd of loss)", 4)}
 
 
 def loss_runs(results: Results, arm: str, epochs: int) -> dict[int, np.ndarray]:
@@ -59,18 +61,29 @@ def convergence(results: Results, arm: str, baseline: str, epochs: int) -> dict:
     per_run = {
         REACH: lambda r: curves.iterations_to_reach(r, threshold, window),
         LOG_SD: lambda r: curves.last_epoch_log_sd(r, per_epoch),
+        RAW_SD: lambda r: curves.last_epoch_sd(r, per_epoch),
     }
-    rows, judged = [], {}
+
+    def measured(measure: str) -> tuple[dict, dict]:
+        return tuple(
+            {seed: per_run[measure](r) for seed, r in runs[a].items()} for a in (arm, baseline)
+        )
+
+    rows, judged, second = [], {}, {}
     for claim in CONVERGENCE_CLAIMS:
         if (claim.arm, claim.baseline) != (arm, baseline):
             continue
         unit, digits = UNITS[claim.measure]
-        a = {seed: per_run[claim.measure](r) for seed, r in runs[arm].items()}
-        b = {seed: per_run[claim.measure](r) for seed, r in runs[baseline].items()}
+        a, b = measured(claim.measure)
         judged[claim.measure] = assessment = stats.assess(
             list(a.values()), list(b.values()), direction=CLAIMED
         )
         analyses = sensitivity.verdicts(a, b, direction=CLAIMED)
+        if claim.measure in SECOND_MEASURE:
+            name = SECOND_MEASURE[claim.measure]
+            other = stats.assess(*(list(v.values()) for v in measured(name)), direction=CLAIMED)
+            second[claim.measure] = (name, other)
+            analyses.append((name, other.verdict))
         c = assessment.comparison
         rows.append(
             {
@@ -92,6 +105,7 @@ def convergence(results: Results, arm: str, baseline: str, epochs: int) -> dict:
     return {
         "table": pd.DataFrame(rows),
         "judged": judged,
+        "second": second,  # measure -> (its second measure, that measure's assessment)
         "threshold": threshold,
         "window": window,
         "epochs": epochs,

@@ -59,6 +59,12 @@ def p_value(p) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def p_phrase(p, name: str = "p") -> str:
+    """'p = 0.047' or 'p < 0.001', for prose (``p_value`` is the table cell)."""
+    cell = p_value(p)
+    return f"{name} {cell}" if cell.startswith("<") else f"{name} = {cell}"
+
+
 def verdict_html(verdict: str) -> str:
     """A verdict in its colour (grey: inconclusive, no clear difference, n/a, no data)."""
     colour = VERDICT_COLOURS.get(verdict.split(" (")[0], GREY)

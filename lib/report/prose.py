@@ -33,6 +33,7 @@ from lib.report.formatting import (
     md_codes,
     mean_sd,
     num,
+    p_phrase,
     p_value,
     power_note,
     protocol_phrase,
@@ -67,7 +68,7 @@ def finding(results: Results, arm: str, baseline: str = BASELINE) -> str:
         out.append(
             f"At the paper's {epochs_label(results, epochs)} epochs, `{arm}` changes final "
             f"test accuracy by **{num(c.diff, sign=True)} points** over `{baseline}` "
-            f"({CI} {interval(c.ci_low, c.ci_high, sign=True)}, Welch p = {p_value(c.p)}, "
+            f"({CI} {interval(c.ci_low, c.ci_high, sign=True)}, {p_phrase(c.p, 'Welch p')}, "
             f"Holm-adjusted over the five primary claims {p_value(j.holm_p)}, "
             f"n = {c.n_treatment} vs {c.n_baseline}); the paper reports "
             f"{num(j.assessment.claim, sign=True)}. Verdict: "
@@ -93,7 +94,7 @@ def convergence_sentence(results: Results, conv: dict, arm: str, baseline: str =
     for measure, a in conv["judged"].items():
         c, (unit, digits) = a.comparison, UNITS[measure]
         numbers = (
-            f"({CI} {interval(c.ci_low, c.ci_high, digits, True)}, p = {p_value(c.p)}): "
+            f"({CI} {interval(c.ci_low, c.ci_high, digits, True)}, {p_phrase(c.p)}): "
             f"**{verdict_text(results, a.verdict)}** (exploratory)."
             + open_question(a.verdict, a, unit, digits)
         )
@@ -111,9 +112,28 @@ def convergence_sentence(results: Results, conv: dict, arm: str, baseline: str =
                 "*Less fluctuation* is measured as the sd of the log training loss over the "
                 "last epoch, the fluctuation relative to the loss level (decay lowers the "
                 "loss itself, which would shrink a raw sd mechanically). "
-                f"`{arm}`'s differs from `{baseline}`'s by {num(c.diff, 3, True)} " + numbers
+                f"`{arm}`'s differs from `{baseline}`'s by {num(c.diff, 3, True)} "
+                + numbers
+                + second_measure(results, a, *conv["second"][measure])
             )
     return "\n\n".join(out)
+
+
+def second_measure(
+    results: Results, first: stats.Assessment, name: str, a: stats.Assessment
+) -> str:
+    """The sentence on a claim's second measure (``claims.SECOND_MEASURE``), and whether
+    the verdict depends on which of the two measures is read."""
+    c, digits = a.comparison, UNITS[name][1]
+    text = (
+        f" As a sensitivity analysis, the {name}, the fluctuation a linear plot like the "
+        f"paper's shows: {num(c.diff, digits, True)} ({CI} "
+        f"{interval(c.ci_low, c.ci_high, digits, True)}, {p_phrase(c.p)}), "
+        f"**{verdict_text(results, a.verdict)}**."
+    )
+    if a.verdict != first.verdict and stats.NO_DATA not in (a.verdict, first.verdict):
+        text += " The verdict on this claim depends on which fluctuation is meant."
+    return text
 
 
 # --- the readings chapter -------------------------------------------------------------------

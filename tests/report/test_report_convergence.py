@@ -30,8 +30,16 @@ def test_one_measure_per_claim_judged_as_a_direction(smoke):
     b = [curves.last_epoch_log_sd(r, 16) for r in runs["resnet34"].values()]
     assert fluctuation.comparison.diff == pytest.approx(np.mean(a) - np.mean(b))
     assert fluctuation.verdict == stats.interval_verdict(fluctuation.comparison, direction=-1)
+    name, raw = conv["second"][claims.LOG_SD]  # the raw sd beside the log sd
+    assert name == claims.RAW_SD
+    raw_a = [curves.last_epoch_sd(r, 16) for r in runs["resnet34_lr"].values()]
+    raw_b = [curves.last_epoch_sd(r, 16) for r in runs["resnet34"].values()]
+    assert raw == stats.assess(raw_a, raw_b, direction=-1)
+    cell = conv["table"].set_index("Measured as")["Sensitivity"][claims.LOG_SD]
+    assert (claims.RAW_SD in cell) == (raw.verdict != fluctuation.verdict)
     selu = convergence.convergence(smoke, "resnet34_selu", "resnet34", 2)
     assert list(selu["judged"]) == [claims.REACH]  # SELU's claim is "faster" only
+    assert selu["second"] == {}
 
 
 def test_convergence_claims_table(smoke):

@@ -20,6 +20,9 @@ def test_numbers_and_missing_values():
     assert fmt.interval(math.nan, 1.0) == "n/a"
     assert fmt.p_value(0.0004) == "< 0.001" and fmt.p_value(0.0312) == "0.031"
     assert fmt.p_value(math.nan) == "n/a"
+    assert (
+        fmt.p_phrase(0.0004) == "p < 0.001" and fmt.p_phrase(0.0312, "Welch p") == "Welch p = 0.031"
+    )
     assert fmt.CI == "95 % CI"
 
 

@@ -89,3 +89,18 @@ def test_no_absolute_path_of_the_results_folder(smoke, nothing):
     for text in texts:
         assert str(smoke.folder) not in text and str(nothing.folder) not in text
     assert "`tests/fixtures/results`" in notes.build_environment(smoke)
+
+
+def test_the_second_measure_is_said_and_whether_the_verdict_hangs_on_it(smoke):
+    conv = convergence(smoke, "resnet34_lr", "resnet34", 4)
+    text = prose.convergence_sentence(smoke, conv, "resnet34_lr")
+    first = conv["judged"][claims.LOG_SD]
+    name, raw = conv["second"][claims.LOG_SD]
+    assert f"the {name}" in text and num(raw.comparison.diff, 4, True) in text
+    depends = "depends on which fluctuation is meant" in text
+    assert depends == (raw.verdict != first.verdict)
+    same = stats.Assessment(**{**vars(raw), "verdict": first.verdict})
+    assert "depends" not in prose.second_measure(smoke, first, name, same)
+    other = stats.REPRODUCED if first.verdict != stats.REPRODUCED else stats.NOT_REPRODUCED
+    differs = stats.Assessment(**{**vars(raw), "verdict": other})
+    assert "depends" in prose.second_measure(smoke, first, name, differs)

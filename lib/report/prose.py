@@ -55,6 +55,12 @@ def agreeing(sensitivity) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def sensitivity_phrase(j) -> str:
+    """Which sensitivity analyses give another verdict than the primary, else that all agree."""
+    changes = "; ".join(f"the {name} gives *{v}*" for name, v in j.changes)
+    return changes or f"{agreeing(j.sensitivity)} agree"
+
+
 def finding(results: Results, arm: str, baseline: str = BASELINE) -> str:
     """One paragraph per epoch count the paper reports for ``arm``: ours, the paper's,
     the verdict, what the seeds can detect, the sensitivity analyses."""
@@ -64,20 +70,22 @@ def finding(results: Results, arm: str, baseline: str = BASELINE) -> str:
     for epochs in paper_epochs(arm):
         j = primary_judgement(results, arm, epochs)
         c, cb = j.comparison, results.compare(arm, baseline, epochs, BEST)
-        changes = "; ".join(f"the {name} gives *{v}*" for name, v in j.changes)
         out.append(
             f"At the paper's {epochs_label(results, epochs)} epochs, `{arm}` changes final "
             f"test accuracy by **{num(c.diff, sign=True)} points** over `{baseline}` "
-            f"({CI} {interval(c.ci_low, c.ci_high, sign=True)}, {p_phrase(c.p, 'Welch p')}, "
-            f"Holm-adjusted over the five primary claims {p_value(j.holm_p)}, "
-            f"n = {c.n_treatment} vs {c.n_baseline}); the paper reports "
-            f"{num(j.assessment.claim, sign=True)}. Verdict: "
-            f"**{verdict_text(results, j.verdict)}**."
-            + open_question(j.verdict, j.assessment, "points", 2)
             + (
-                f" Sensitivity: {changes}."
-                if changes
-                else f" Sensitivity: {agreeing(j.sensitivity)} agree."
+                f"(n = {c.n_treatment} vs {c.n_baseline}); the paper reports "
+                f"{num(j.assessment.claim, sign=True)}. Verdict: "
+                f"**{verdict_text(results, j.verdict)}**: a test needs at least two "
+                "seeds in each arm."
+                if j.verdict == stats.NO_DATA
+                else f"({CI} {interval(c.ci_low, c.ci_high, sign=True)}, "
+                f"{p_phrase(c.p, 'Welch p')}, Holm-adjusted over the five primary claims "
+                f"{p_value(j.holm_p)}, n = {c.n_treatment} vs {c.n_baseline}); the paper "
+                f"reports {num(j.assessment.claim, sign=True)}. Verdict: "
+                f"**{verdict_text(results, j.verdict)}**."
+                + open_question(j.verdict, j.assessment, "points", 2)
+                + f" Sensitivity: {sensitivity_phrase(j)}."
             )
             + f" On the optimistic best-epoch reading the change is "
             f"{num(cb.diff, sign=True)} points."

@@ -6,6 +6,7 @@ from lib import stats
 from lib.report import claims, notes, prose, verdicts
 from lib.report.convergence import convergence
 from lib.report.formatting import interval, num, p_value, power_note
+from lib.report.results import Results
 
 
 def test_finding_quotes_our_comparison(smoke):
@@ -23,6 +24,14 @@ def test_finding_quotes_our_comparison(smoke):
             prose.agreeing(j.sensitivity)
         ]
         assert all(part in text for part in said)
+
+
+def test_one_seed_gets_no_test_and_no_sensitivity_claim(smoke):
+    one_seed = Results(smoke.profile, smoke.folder, smoke.frame[smoke.frame.seed == 0])
+    text = prose.finding(one_seed, "resnet34_lr")
+    assert text.count("Verdict: **no data**: a test needs at least two seeds") == 2
+    assert "(n = 1 vs 1)" in text
+    assert "Sensitivity" not in text and "Welch" not in text and "Holm" not in text
 
 
 def test_agreeing_names_every_analysis():

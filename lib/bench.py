@@ -156,10 +156,6 @@ def matmul_peak_tflops(device: torch.device, sizes=(8192, 16384), repeats: int =
     return best
 
 
-def _median(values: list[float]) -> float:
-    return float(statistics.median(values))
-
-
 def _machine(device: torch.device) -> dict:
     facts = records.provenance(device)
     return {
@@ -171,6 +167,35 @@ def _machine(device: torch.device) -> dict:
         "python": facts["python"],
         "host": facts["host"],
     }, facts
+
+
+def measure_arm(config: RunConfig, data, root: Path, repetitions, steps, warmup, fused_seeds, log):
+    """Each engine's images/s per repetition on ``config``'s model, engines alternating in
+    ABBA order; one row per engine (its setup, every rate and their median)."""
+    device = torch.device(config.device)
+    engines = [Timed("lib", SingleEngine(config, data)), NaiveEngine(config, data, device, root)]
+    if fused_seeds:
+        seeds = [config.replace(seed=s) for s in range(fused_seeds)]
+        engines.append(Timed("fused", FusedEngine(seeds, data)))
+    measured = {engine.name: [] for engine in engines}
+    for repetition in range(repetitions):
+        for engine in engines if repetition % 2 == 0 else engines[::-1]:
+            rate = measure(engine, warmup, steps, device)
+            measured[engine.name].append(rate)
+            name = f"{config.arm} repetition {repetition + 1}/{repetitions} {engine.name}"
+            log(f"{name}: {rate:.1f} images/s")
+    return [
+        {
+            "engine": engine.name,
+            "precision": engine.precision,
+            "channels_last": engine.channels_last,
+            "compiled": engine.compiled,
+            "seeds_at_once": engine.seeds_at_once,
+            "images_per_s": measured[engine.name],
+            "median_images_per_s": statistics.median(measured[engine.name]),
+        }
+        for engine in engines
+    ]
 
 
 def run_bench(
@@ -205,38 +230,11 @@ def run_bench(
         config = run_config(
             arm, profile, 0, device=str(torch_device), batch_size=BATCH_SIZE, **(overrides or {})
         )
-        engines = [
-            Timed("lib", SingleEngine(config, data)),
-            NaiveEngine(config, data, torch_device, root),
-        ]
-        if fused_seeds:
-            seeds = [config.replace(seed=s) for s in range(fused_seeds)]
-            engines.append(Timed("fused", FusedEngine(seeds, data)))
-        measured = {engine.name: [] for engine in engines}
-        for repetition in range(repetitions):
-            order = engines if repetition % 2 == 0 else engines[::-1]
-            for engine in order:
-                rate = measure(engine, warmup, steps, torch_device)
-                measured[engine.name].append(rate)
-                log(
-                    f"{arm} repetition {repetition + 1}/{repetitions} {engine.name}: "
-                    f"{rate:.1f} images/s"
-                )
-        for engine in engines:
-            results.append(
-                {
-                    "arm": arm,
-                    "engine": engine.name,
-                    "precision": engine.precision,
-                    "channels_last": engine.channels_last,
-                    "compiled": engine.compiled,
-                    "seeds_at_once": engine.seeds_at_once,
-                    "images_per_s": measured[engine.name],
-                    "median_images_per_s": _median(measured[engine.name]),
-                }
-            )
+        measured = measure_arm(config, data, root, repetitions, steps, warmup, fused_seeds, log)
+        results += [{"arm": arm, **row} for row in measured]
+        rates = {row["engine"]: row["images_per_s"] for row in measured}
         per_repetition = [
-            lib / naive for lib, naive in zip(measured["lib"], measured["naive"], strict=True)
+            lib / naive for lib, naive in zip(rates["lib"], rates["naive"], strict=True)
         ]
         ratios.append(
             {
@@ -244,16 +242,14 @@ def run_bench(
                 "numerator": "lib",
                 "denominator": "naive",
                 "per_repetition": per_repetition,
-                "median": _median(per_repetition),
+                "median": statistics.median(per_repetition),
             }
         )
-        lib_medians[arm] = _median(measured["lib"])
+        lib_medians[arm] = statistics.median(rates["lib"])
         if torch_device.type == "cuda":
             from lib.models import training_flops_per_image
 
             flops[arm] = training_flops_per_image(config)
-        del engines
-        if torch_device.type == "cuda":
             torch.cuda.empty_cache()
 
     gpu = None

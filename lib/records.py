@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import math
 import os
 import platform
 import subprocess
@@ -195,8 +196,21 @@ def record_path(results_dir: Path, profile: str, arm: str, seed: int) -> Path:
     return Path(results_dir) / profile / arm / f"seed-{seed}" / "record.json"
 
 
+def strict_json(value):
+    """``value`` with every non-finite float (a diverged run's losses) as None: JSON has no
+    NaN, and strict parsers (jq, JavaScript, pandas' ``read_json``) reject the literal."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: strict_json(v) for key, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(v) for v in value]
+    return value
+
+
 def write_record(record: dict, path: Path) -> Path:
-    """Write atomically: a temp file in the same folder, fsync, then rename over ``path``.
+    """Write as strict JSON (``strict_json``), atomically: a temp file in the same folder,
+    fsync, then rename over ``path``.
 
     Readers see the old record or the new one, never half of one, even if the writer is
     killed or another batch writes the same path at the same time.
@@ -206,7 +220,7 @@ def write_record(record: dict, path: Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".record-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(record, f, indent=1, allow_nan=True)
+            json.dump(strict_json(record), f, indent=1, allow_nan=False)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import subprocess
@@ -101,13 +102,25 @@ def test_record_path_layout(tmp_path):
 
 def test_write_and_read_round_trip(tmp_path):
     record = finished([metrics(1, 80.0), metrics(2, 81.0)])
-    record["iteration_losses"].append(float("nan"))  # a failed run's losses stay writable
+    record["iteration_losses"] += [float("nan"), float("inf")]  # a diverged run's losses
     path = write_record(record, tmp_path / "a" / "b" / "record.json")
     assert path == tmp_path / "a" / "b" / "record.json"
     back = read_record(path)
     assert back["epochs"] == record["epochs"] and back["config"] == record["config"]
-    assert back["iteration_losses"][:2] == [2.3, 1.2]
-    assert back["iteration_losses"][2] != back["iteration_losses"][2]  # NaN
+    assert back["iteration_losses"] == [2.3, 1.2, None, None]  # strict JSON: null
+
+
+def test_records_are_strict_json(tmp_path):
+    record = finished([metrics(1, 80.0)])
+    record["epochs"][0]["train_loss"] = float("nan")
+    path = write_record(record, tmp_path / "record.json")
+
+    def reject(literal):
+        raise ValueError(f"non-standard JSON literal {literal}")
+
+    back = json.loads(path.read_text(), parse_constant=reject)
+    assert back["epochs"][0]["train_loss"] is None
+    assert math.isnan(record["epochs"][0]["train_loss"])  # the caller's record is untouched
     assert oct(path.stat().st_mode & 0o777) == oct(0o644)
     assert tmp_files(path.parent) == []
 

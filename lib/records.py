@@ -198,7 +198,7 @@ def record_path(results_dir: Path, profile: str, arm: str, seed: int) -> Path:
 
 def strict_json(value):
     """``value`` with every non-finite float (a diverged run's losses) as None: JSON has no
-    NaN, and strict parsers (jq, JavaScript, pandas' ``read_json``) reject the literal."""
+    NaN, and strict parsers (jq, JavaScript's JSON.parse) reject the literal."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):

@@ -4,7 +4,9 @@ They never replace the Welch verdict; the book flags a verdict where one of them
 another. Each answers a doubt about Welch's assumptions:
 
 * the **exact permutation test** assumes no normality: every relabelling of the seeds,
-  difference of means (with 3 seeds per arm its p cannot fall below 0.1);
+  difference of means. With few seeds its p cannot fall below the level (with 3 per arm
+  not below 0.1); it then cannot decide anything and is left out rather than counted as
+  another verdict;
 * the **paired t-test by seed** uses the design Welch ignores: a seed fixes the training
   data order in every arm, and the initial weights in every arm with the same parameters
   (``lib.train``), so within a seed the two runs share part of their luck and
@@ -32,14 +34,18 @@ def verdicts(
     baseline: Mapping[int, float],
     claim: float | None = None,
     direction: int = 0,
+    alpha: float = ALPHA,
 ) -> list[tuple[str, str]]:
     """(analysis, verdict) of every sensitivity analysis of ``treatment - baseline``
-    (``{seed: value}`` each), judged against the same claim or direction as Welch's."""
+    (``{seed: value}`` each) that can decide at level ``alpha``, judged against the same
+    claim or direction as Welch's: the permutation test only where its p can fall below
+    ``alpha`` at these n."""
     a, b = dict(treatment), dict(baseline)
-    return [
-        (PERMUTATION, permutation_verdict(list(a.values()), list(b.values()), claim, direction)),
-        (PAIRED, paired_verdict(a, b, claim, direction)),
-    ]
+    x, y = list(a.values()), list(b.values())
+    analyses = [(PAIRED, paired_verdict(a, b, claim, direction, alpha))]
+    if smallest_permutation_p(len(finite(x)), len(finite(y))) < alpha:
+        analyses.insert(0, (PERMUTATION, permutation_verdict(x, y, claim, direction, alpha)))
+    return analyses
 
 
 # --- the exact permutation test -----------------------------------------------------------
@@ -85,14 +91,15 @@ def permutation_verdict(
     baseline: Sequence[float],
     claim: float | None = None,
     direction: int = 0,
+    alpha: float = ALPHA,
 ) -> str:
-    """The rule with "excludes x" decided by the permutation test at the same level."""
+    """The rule with "excludes x" decided by the permutation test at level ``alpha``."""
     a, b = finite(treatment), finite(baseline)
     p_zero = permutation_p(a, b)
     if not math.isfinite(p_zero):
         return NO_DATA
-    excludes_claim = claim is not None and permutation_p(a, b, claim) < ALPHA
-    return decide(float(a.mean() - b.mean()), p_zero < ALPHA, excludes_claim, claim, direction)
+    excludes_claim = claim is not None and permutation_p(a, b, claim) < alpha
+    return decide(float(a.mean() - b.mean()), p_zero < alpha, excludes_claim, claim, direction)
 
 
 # --- the paired t-test by seed ------------------------------------------------------------
@@ -130,6 +137,7 @@ def paired_verdict(
     baseline: Mapping[int, float],
     claim: float | None = None,
     direction: int = 0,
+    alpha: float = ALPHA,
 ) -> str:
-    """The rule applied to the paired interval."""
-    return interval_verdict(paired(treatment, baseline), claim, direction)
+    """The rule applied to the paired 1 - ``alpha`` interval."""
+    return interval_verdict(paired(treatment, baseline, 1 - alpha), claim, direction)

@@ -18,6 +18,10 @@ never excluded. A contrast the paper never made **differs (higher / lower)** whe
 interval excludes 0, else shows **no clear difference**. An absolute accuracy **matches**
 when the paper's value lies in the 95 % interval of our mean. Intervals are closed: one
 that touches 0 or the claim contains it.
+
+A pre-stated family of claims is judged at ``family_alpha`` (Bonferroni): each interval at
+1 - 0.05 / m, so that all m verdicts hold together with 95 % confidence, and each p value
+is multiplied by m (``bonferroni``), so that p < 0.05 exactly when that interval excludes 0.
 """
 
 from __future__ import annotations
@@ -195,43 +199,51 @@ def pooled_sd(treatment: Sequence[float], baseline: Sequence[float]) -> float:
     return math.sqrt(ss / (len(a) + len(b) - 2))
 
 
-def detectable_effect(sd: float, n_treatment: int, n_baseline: int | None = None) -> float:
-    """The smallest true difference that a two-sided two-sample t-test at ``ALPHA`` detects
+def detectable_effect(
+    sd: float, n_treatment: int, n_baseline: int | None = None, alpha: float = ALPHA
+) -> float:
+    """The smallest true difference that a two-sided two-sample t-test at ``alpha`` detects
     with ``POWER`` at these n and this sd (statsmodels' ``TTestIndPower``)."""
     n_baseline = n_treatment if n_baseline is None else n_baseline
     if min(n_treatment, n_baseline) < 2 or not math.isfinite(sd):
         return math.nan
     cohen_d = TTestIndPower().solve_power(
-        nobs1=n_baseline, ratio=n_treatment / n_baseline, alpha=ALPHA, power=POWER
+        nobs1=n_baseline, ratio=n_treatment / n_baseline, alpha=alpha, power=POWER
     )
     return float(cohen_d) * sd
 
 
-def seeds_needed(effect: float, sd: float) -> float:
-    """Seeds per arm for that t-test to detect ``effect`` with ``POWER``; NaN when there is
-    no spread or no effect to detect."""
+def seeds_needed(effect: float, sd: float, alpha: float = ALPHA) -> float:
+    """Seeds per arm for that t-test at ``alpha`` to detect ``effect`` with ``POWER``; NaN
+    when there is no spread or no effect to detect."""
     if not (math.isfinite(effect) and math.isfinite(sd)) or effect == 0 or sd == 0:
         return math.nan
     power = TTestIndPower()
     cohen_d = abs(effect) / sd
     # Two is the fewest a t-test can use (the solver only searches above it). The power
     # is NaN for very large effects (scipy's noncentral t gives up where it is near 1).
-    if not power.power(cohen_d, nobs1=2, alpha=ALPHA) < POWER:
+    if not power.power(cohen_d, nobs1=2, alpha=alpha) < POWER:
         return 2.0
-    return float(math.ceil(power.solve_power(cohen_d, alpha=ALPHA, power=POWER)))
+    return float(math.ceil(power.solve_power(cohen_d, alpha=alpha, power=POWER)))
 
 
-def holm(pvalues: Sequence[float]) -> list[float]:
-    """Holm-adjusted p values of a pre-stated family (statsmodels' ``multipletests``).
+def family_alpha(size: int) -> float:
+    """Each test's level in a pre-stated family of ``size`` (Bonferroni): every interval at
+    1 - ALPHA / size, so that the family's intervals all hold together at 1 - ALPHA."""
+    return ALPHA / size
 
-    A test without a p (NaN: too few runs) stays NaN and counts as p = 1 for the others,
-    so the family keeps its pre-stated size.
+
+def bonferroni(pvalues: Sequence[float]) -> list[float]:
+    """Bonferroni-adjusted p values of a pre-stated family (statsmodels' ``multipletests``):
+    below ``ALPHA`` exactly when the test's ``family_alpha`` interval excludes 0.
+
+    A test without a p (NaN: too few runs) stays NaN; the family keeps its pre-stated size.
     """
     p = np.asarray(pvalues, dtype=float)
     if not len(p):
         return []
     present = np.isfinite(p)
-    adjusted = multipletests(np.where(present, p, 1.0), method="holm")[1]
+    adjusted = multipletests(np.where(present, p, 1.0), method="bonferroni")[1]
     return [float(a) if ok else math.nan for a, ok in zip(adjusted, present, strict=True)]
 
 
@@ -253,16 +265,18 @@ def assess(
     baseline: Sequence[float],
     claim: float | None = None,
     direction: int = 0,
+    alpha: float = ALPHA,
 ) -> Assessment:
-    """Judge ``treatment - baseline`` against a claim, a direction or nothing (a contrast)."""
-    c = welch(treatment, baseline)
+    """Judge ``treatment - baseline`` against a claim, a direction or nothing (a contrast),
+    with the 1 - ``alpha`` Welch interval and power at ``alpha``."""
+    c = welch(treatment, baseline, confidence=1 - alpha)
     sd = pooled_sd(treatment, baseline)
     target = c.diff if claim is None else claim
     return Assessment(
         comparison=c,
         claim=claim,
         verdict=interval_verdict(c, claim, direction),
-        detectable=detectable_effect(sd, c.n_treatment, c.n_baseline),
+        detectable=detectable_effect(sd, c.n_treatment, c.n_baseline, alpha),
         target=target,
-        seeds_needed=seeds_needed(target, sd),
+        seeds_needed=seeds_needed(target, sd, alpha),
     )

@@ -94,11 +94,38 @@ def test_paired_edges():
 
 
 def test_verdicts_name_each_analysis_and_its_verdict():
-    a, b = {s: 10.0 + s for s in range(3)}, {s: float(s) for s in range(3)}
+    a, b = {s: 10.0 + s for s in range(4)}, {s: float(s) for s in range(4)}
     assert sensitivity.verdicts(a, b, claim=10.0) == [
         (
-            sensitivity.PERMUTATION,
-            sensitivity.permutation_verdict([10.0, 11.0, 12.0], [0.0, 1.0, 2.0], 10.0),
+            sensitivity.PERMUTATION,  # 4 + 4 seeds: p can reach 2/70 < 0.05
+            sensitivity.permutation_verdict(list(a.values()), list(b.values()), 10.0),
         ),
         (sensitivity.PAIRED, stats.REPRODUCED),  # every seed +10 exactly: a zero-width interval
     ]
+
+
+def test_a_permutation_test_that_cannot_reach_the_level_is_left_out():
+    a, b = {s: 10.0 + s for s in range(4)}, {s: float(s) for s in range(4)}
+    # 3 + 3 seeds: p >= 0.1, nothing to decide at 5 %; 4 + 4: p >= 0.029, nothing at 1 %
+    three = sensitivity.verdicts({s: a[s] for s in range(3)}, {s: b[s] for s in range(3)})
+    assert [name for name, _ in three] == [sensitivity.PAIRED]
+    assert [name for name, _ in sensitivity.verdicts(a, b, alpha=0.05)] == [
+        sensitivity.PERMUTATION,
+        sensitivity.PAIRED,
+    ]
+    assert [name for name, _ in sensitivity.verdicts(a, b, alpha=0.01)] == [sensitivity.PAIRED]
+
+
+def test_the_level_reaches_every_analysis():
+    base = [float(x) for x in range(10)]
+    shifted = [x + 3.5 for x in base]  # permutation p 0.022: decides at 5 %, not at 1 %
+    p = sensitivity.permutation_p(shifted, base)
+    assert 0.01 < p < 0.05
+    assert sensitivity.permutation_verdict(shifted, base, direction=1) == stats.REPRODUCED
+    assert sensitivity.permutation_verdict(shifted, base, direction=1, alpha=0.01) == (
+        stats.INCONCLUSIVE
+    )
+    a = {0: 91.4, 1: 91.8, 2: 91.6}
+    b = {0: 90.8, 1: 91.0, 2: 91.1}  # per-seed differences 0.6, 0.8, 0.5
+    assert sensitivity.paired_verdict(a, b, claim=0.6) == stats.REPRODUCED
+    assert sensitivity.paired_verdict(a, b, claim=0.6, alpha=0.01) == stats.INCONCLUSIVE

@@ -1,4 +1,4 @@
-"""lib.stats: summaries, Welch, the verdict rule and its edges, Holm, power — each against an
+"""lib.stats: summaries, Welch, the verdict rule and its edges, Bonferroni, power — each against an
 answer known by hand or computed independently."""
 
 from __future__ import annotations
@@ -135,22 +135,47 @@ def test_accuracy_verdict():
     assert stats.accuracy_verdict(stats.summarise([93.0]), 93.0) == stats.NO_DATA
 
 
-def test_holm_known_answers():
-    adjusted = stats.holm([0.01, 0.04, 0.03, 0.2, 0.5])
-    assert adjusted == pytest.approx([0.05, 0.12, 0.12, 0.4, 0.5])
-    # a missing p stays missing and counts as p = 1: the family keeps its size (3)
-    with_missing = stats.holm([0.01, math.nan, 0.04])
-    assert with_missing[0] == pytest.approx(0.03) and with_missing[2] == pytest.approx(0.08)
+def test_bonferroni_known_answers():
+    assert stats.bonferroni([0.01, 0.04, 0.3]) == pytest.approx([0.03, 0.12, 0.9])
+    # a missing p stays missing; the family keeps its size (3)
+    with_missing = stats.bonferroni([0.01, math.nan, 0.004])
+    assert with_missing[0] == pytest.approx(0.03) and with_missing[2] == pytest.approx(0.012)
     assert math.isnan(with_missing[1])
-    assert stats.holm([]) == []
-    assert stats.holm([0.02, 0.03]) == pytest.approx([0.04, 0.04])  # never below a smaller p's
-    assert stats.holm([0.9, 0.8]) == pytest.approx([1.0, 1.0])  # capped at 1
+    assert stats.bonferroni([]) == []
+    assert stats.bonferroni([0.4, 0.9]) == pytest.approx([0.8, 1.0])  # capped at 1
+    assert stats.family_alpha(5) == pytest.approx(0.01) and stats.family_alpha(1) == stats.ALPHA
 
 
-def _power(cohen_d: float, n: int) -> float:
+def test_family_interval_excludes_zero_exactly_when_the_adjusted_p_is_below_alpha():
+    rng = np.random.default_rng(0)
+    alpha = stats.family_alpha(5)
+    seen = set()
+    for shift in np.linspace(0.0, 3.0, 40):
+        a, b = rng.normal(shift, 1.0, 4), rng.normal(0.0, 1.0, 3)
+        c = stats.assess(a, b, claim=1.0, alpha=alpha).comparison
+        excludes = not c.contains(0.0)
+        assert excludes == (stats.bonferroni([c.p] * 5)[0] < stats.ALPHA)
+        seen.add(excludes)
+    assert seen == {True, False}  # both sides of the boundary were crossed
+
+
+def test_a_family_reads_wider_intervals_and_needs_more_seeds():
+    a, b = [91.4, 91.8, 91.6], [90.8, 91.2, 91.0]  # +0.6, Welch p 0.02
+    alone, family = stats.assess(a, b, claim=0.5), stats.assess(a, b, claim=0.5, alpha=0.01)
+    assert family.comparison == stats.welch(a, b, confidence=0.99)
+    assert family.comparison.ci_low < alone.comparison.ci_low
+    assert family.comparison.p == alone.comparison.p  # the test is the same, its level not
+    assert alone.verdict == stats.REPRODUCED and family.verdict == stats.INCONCLUSIVE
+    assert family.detectable > alone.detectable
+    assert family.seeds_needed > alone.seeds_needed
+    assert stats.seeds_needed(1.0, 1.0, alpha=0.01) == 26  # d = 1 at the 1 % level
+    assert _power(1.0, 26, alpha=0.01) >= 0.8 > _power(1.0, 25, alpha=0.01)
+
+
+def _power(cohen_d: float, n: int, alpha: float = 0.05) -> float:
     """Two-sided two-sample t-test power from the noncentral t, independent of statsmodels."""
     df, nc = 2 * n - 2, cohen_d * math.sqrt(n / 2)
-    crit = sps.t.ppf(0.975, df)
+    crit = sps.t.ppf(1 - alpha / 2, df)
     return sps.nct.sf(crit, df, nc) + sps.nct.cdf(-crit, df, nc)
 
 
@@ -162,6 +187,8 @@ def test_detectable_effect_has_80_percent_power():
     assert stats.detectable_effect(1.0, 10) == pytest.approx(1.3249, abs=1e-3)
     assert math.isnan(stats.detectable_effect(0.5, 1))
     assert math.isnan(stats.detectable_effect(math.nan, 3))
+    at_one_percent = stats.detectable_effect(1.0, 10, alpha=0.01)
+    assert _power(at_one_percent, 10, alpha=0.01) == pytest.approx(0.8, abs=1e-4)
 
 
 def test_seeds_needed_known_answers():

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from lib import curves
 from lib.report.claims import LONG, SHORT, improvement_claims, paper_accuracy
 from lib.report.convergence import iterations_per_epoch, loss_runs, smoothing_window
-from lib.report.formatting import finite
+from lib.report.formatting import ci_label, finite
 from lib.report.results import Results
 from lib.report.verdicts import primary_family
 
@@ -146,8 +146,9 @@ PROTOCOL_STYLE = [("#1f4e9c", "o"), ("#7a7a7a", "s"), ("#2da44e", "^")]
 
 
 def forest_plot(protocols: list[Results]):
-    """Each improvement claim's difference over the baseline with its 95 % Welch CI, one
-    row per protocol with records, the paper's claimed difference beside it, zero marked."""
+    """Each improvement claim's difference over the baseline with the primary family's
+    simultaneous Welch CI (the one its verdict reads), one row per protocol with records,
+    the paper's claimed difference beside it, zero marked."""
     shown = [(r, primary_family(r)) for r in protocols if not r.empty]
     claims = improvement_claims()
     if not shown:
@@ -179,7 +180,7 @@ def forest_plot(protocols: list[Results]):
     ax.set_yticks([i + 0.5 - step / 2 for i in ys])
     ax.set_yticklabels([f"{arm}, {e} ep. (T{t})" for t, arm, e, _ in claims])
     ax.set_ylim(len(claims), -0.5)
-    ax.set_xlabel("accuracy points over resnet34 (95 % CI)")
+    ax.set_xlabel(f"accuracy points over resnet34 ({ci_label(shown[0][1][0].alpha)})")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=10, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return _finish(fig)

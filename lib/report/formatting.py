@@ -39,18 +39,26 @@ def num(x, digits: int = 2, sign: bool = False) -> str:
     return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
 
 
-def mean_sd(s: stats.Summary, digits: int = 2) -> str:
+def mean_sd(s: stats.Summary, digits: int = 2, unit: str = "") -> str:
+    """'93.02 ± 0.31 %', or '93.02 % (one seed)' where one seed has no sd."""
+    unit = f" {unit}" if unit else ""
     if s.n == 0:
         return "no runs"
     if s.n == 1:
-        return f"{num(s.mean, digits)} (one seed)"
-    return f"{num(s.mean, digits)} ± {num(s.sd, digits)}"
+        return f"{num(s.mean, digits)}{unit} (one seed)"
+    return f"{num(s.mean, digits)} ± {num(s.sd, digits)}{unit}"
 
 
 def interval(low, high, digits: int = 2, sign: bool = False) -> str:
     if not (finite(low) and finite(high)):
         return "n/a"
     return f"[{num(low, digits, sign)}, {num(high, digits, sign)}]"
+
+
+def ci_label(alpha: float = stats.ALPHA) -> str:
+    """'95 % CI'; for a family judged together (``stats.family_alpha``, each interval wider)
+    'simultaneous 95 % CI'."""
+    return CI if alpha == stats.ALPHA else f"simultaneous {CI}"
 
 
 def p_value(p) -> str:

@@ -26,6 +26,7 @@ from lib.report.convergence import UNITS
 from lib.report.formatting import (
     CI,
     POWER,
+    ci_label,
     epochs_label,
     finite,
     interval,
@@ -79,9 +80,9 @@ def finding(results: Results, arm: str, baseline: str = BASELINE) -> str:
                 f"**{verdict_text(results, j.verdict)}**: a test needs at least two "
                 "seeds in each arm."
                 if j.verdict == stats.NO_DATA
-                else f"({CI} {interval(c.ci_low, c.ci_high, sign=True)}, "
-                f"{p_phrase(c.p, 'Welch p')}, Holm-adjusted over the five primary claims "
-                f"{p_value(j.holm_p)}, n = {c.n_treatment} vs {c.n_baseline}); the paper "
+                else f"({ci_label(j.alpha)} {interval(c.ci_low, c.ci_high, sign=True)}, "
+                f"{p_phrase(c.p, 'Welch p')}, Bonferroni-adjusted over the five primary "
+                f"claims {p_value(j.family_p)}, n = {c.n_treatment} vs {c.n_baseline}); the paper "
                 f"reports {num(j.assessment.claim, sign=True)}. Verdict: "
                 f"**{verdict_text(results, j.verdict)}**."
                 + open_question(j.verdict, j.assessment, "points", 2)
@@ -158,7 +159,7 @@ def closest_baseline(results: Results) -> str:
     s = results.summary(best)
     text = (
         f"Of the baseline readings with results ({md_codes(means)}), "
-        f"**`{best}`** comes closest to the paper's {num(paper)} %: {mean_sd(s)} % after "
+        f"**`{best}`** comes closest to the paper's {num(paper)} %: {mean_sd(s, unit='%')} after "
         f"epoch {results.horizon(SHORT)} ({num(s.mean - paper, sign=True)} points; its {CI} "
         f"{interval(s.ci_low, s.ci_high)} {'contains' if s.contains(paper) else 'excludes'} "
         "the paper's value)."

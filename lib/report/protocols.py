@@ -21,9 +21,9 @@ from lib.report.claims import (
     paper_accuracy,
     paper_diff,
 )
-from lib.report.formatting import CI, interval, mean_sd, num, protocol_phrase
+from lib.report.formatting import CI, CONFIDENCE, ci_label, interval, mean_sd, num, protocol_phrase
 from lib.report.results import Results
-from lib.report.verdicts import judge, primary_family, survivors, verdict_counts
+from lib.report.verdicts import excluding_zero, judge, primary_family, verdict_counts
 
 # The verdicts counted at a glance, in this order ("direction only" of either size).
 GLANCE = (stats.REPRODUCED, stats.DIRECTION_ONLY, stats.NOT_REPRODUCED, stats.INCONCLUSIVE)
@@ -38,7 +38,8 @@ def protocol_label(results: Results) -> str:
 
 
 def verdict_summary(results: Results) -> str:
-    """At a glance: the primary family's verdicts, Holm, and the combined model's change."""
+    """At a glance: the primary family's verdicts, how many exclude 0, and the combined
+    model's change (its interval the family's, as in the primary table)."""
     glance = f"**At a glance ({protocol_label(results)}).**"
     family = primary_family(results)
     counts = verdict_counts(family)
@@ -53,19 +54,22 @@ def verdict_summary(results: Results) -> str:
         f"{glance} Of the paper's {len(family)} improvement claims (the primary family), "
         f"{judged} can be judged: **"
         + ", ".join(f"{n} {kind}" for kind, n in by_kind.items())
-        + f"**. After Holm's correction over the {len(family)}, {survivors(family)} of our "
-        "differences exclude 0 at the 5 % level."
+        + f"**, each read from its {100 * (1 - family[0].alpha):g} % interval so that all "
+        f"{len(family)} hold together with {CONFIDENCE} % confidence (Bonferroni); "
+        f"{excluding_zero(family)} of our differences exclude 0."
     )
     if counts.get(stats.NO_DATA):
         text += f" {counts[stats.NO_DATA]} lack two complete seeds per arm."
     s_imp, s_base = results.summary("improved"), results.summary(BASELINE)
     if not (s_imp.n and s_base.n):
         return text
-    c = results.compare("improved")
+    j = next(j for j in family if j.arm == "improved")
+    c = j.comparison
+    ci = f" ({ci_label(j.alpha)} {interval(c.ci_low, c.ci_high, sign=True)})" if c.judged else ""
     return text + (
-        f" Our combined model reaches {mean_sd(s_imp)} % against the baseline's "
-        f"{mean_sd(s_base)} % after epoch {results.horizon(SHORT)}, a change of "
-        f"{num(c.diff, sign=True)} points ({CI} {interval(c.ci_low, c.ci_high, sign=True)})."
+        f" Our combined model reaches {mean_sd(s_imp, unit='%')} against the baseline's "
+        f"{mean_sd(s_base, unit='%')} after epoch {results.horizon(SHORT)}, a change of "
+        f"{num(c.diff, sign=True)} points{ci}."
     )
 
 
@@ -140,11 +144,18 @@ def _floor(n: int, opening: str) -> str:
         f"{opening}: the exact permutation test has {math.comb(2 * n, n):,} relabellings, "
         f"so its two-sided p cannot fall below {floor:.3g}"
     )
-    if floor >= stats.ALPHA:
+    levels = {
+        "a primary claim's": stats.family_alpha(len(improvement_claims())),
+        "an exploratory comparison's": stats.ALPHA,
+    }
+    beyond = [
+        f"{name} level ({100 * alpha:g} %)" for name, alpha in levels.items() if floor >= alpha
+    ]
+    if beyond:
         return text + (
-            ": it can never exclude a value at the 5 % level, and every verdict that "
-            "excludes 0 or the claim is flagged by it. That is a limit of the seeds, not a "
-            "finding."
+            f": it cannot exclude any value at {' or '.join(beyond)}, so there it is left out "
+            "of the sensitivity analyses rather than counted as another verdict. That is a "
+            "limit of the seeds, not a finding."
         )
     return text + "."
 
@@ -168,7 +179,8 @@ def paper_baseline(paper: Results) -> str:
     )
     return (
         f"At the paper's own protocol ({{doc}}`paper_protocol`), `{BASELINE}` reaches "
-        f"{mean_sd(s)} % after epoch {paper.horizon(SHORT)} against the paper's {num(value)} % "
+        f"{mean_sd(s, unit='%')} after epoch {paper.horizon(SHORT)} against the paper's "
+        f"{num(value)} % "
         f"({num(s.mean - value, sign=True)} points; {where})."
     )
 

@@ -20,6 +20,7 @@ from lib.report.claims import (
 from lib.report.formatting import (
     CI,
     accuracy_verdict_text,
+    ci_label,
     code,
     epochs_label,
     finite,
@@ -110,10 +111,10 @@ def primary_row(results: Results, j: Judgement) -> dict:
         "Epochs": epochs_label(results, j.paper_epochs),
         "Paper (points)": num(d, sign=True),
         "Ours, final epoch": num(c.diff, sign=True),
-        CI: interval(c.ci_low, c.ci_high, sign=True),
+        ci_label(j.alpha): interval(c.ci_low, c.ci_high, sign=True),
         "n": f"{c.n_treatment} vs {c.n_baseline}",
         "Welch p": p_value(c.p),
-        "Holm p (family of 5)": p_value(j.holm_p),
+        "Bonferroni p (family of 5)": p_value(j.family_p),
         "Best epoch (optimistic)": num(
             results.compare(j.arm, j.baseline, j.paper_epochs, BEST).diff, sign=True
         ),
@@ -242,7 +243,8 @@ def _verdict_line(results: Results, verdict: str) -> str:
 
 
 def _difference_cell(j: Judgement) -> str:
-    """Our difference, its CI, the seeds per arm and Welch's p ("n/a" below two seeds)."""
+    """Our difference, its interval, the seeds per arm and Welch's p ("n/a" below two
+    seeds)."""
     c = j.comparison
     n = f"n {c.n_treatment} vs {c.n_baseline}"
     if not (finite(c.ci_low) and finite(c.ci_high)):
@@ -256,7 +258,8 @@ def _difference_cell(j: Judgement) -> str:
 @made_by
 def claims_table(protocols: list[Results]) -> pd.DataFrame:
     """The paper's improvement claims (points over the baseline), its value, the verdict of
-    each protocol with records, and ours per protocol: difference and 95 % CI, seeds."""
+    each protocol with records, and ours per protocol: difference and the simultaneous
+    interval its verdict reads (``primary_family``), seeds, Welch p."""
     shown = [(r, primary_family(r)) for r in protocols if not r.empty]
     rows = []
     for i, (table, arm, epochs, d) in enumerate(improvement_claims()):

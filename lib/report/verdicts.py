@@ -1,11 +1,12 @@
 """The rule applied to the records: every claim and contrast judged the same way.
 
-The paper's five improvement claims are the pre-stated primary family, shown with
-Holm-adjusted p values; every other comparison is exploratory. Each Welch verdict on the
-final epoch has sensitivity verdicts beside it that never replace it: the exact
-permutation test and the paired t-test by seed (``lib.sensitivity``), and Welch on the
-mean of the last two epochs as endpoint. An arm that trains identically to its baseline
-through the compared epoch gets n/a.
+The paper's five improvement claims are the pre-stated primary family, judged together
+(Bonferroni, ``stats.family_alpha``): each at 99 % so that all five verdicts hold with 95 %
+confidence, with Bonferroni-adjusted p values; every other comparison is exploratory, at
+95 %. Each Welch verdict on the final epoch has sensitivity verdicts beside it, at the same
+level, that never replace it: the exact permutation test (where it can decide) and the
+paired t-test by seed (``lib.sensitivity``), and Welch on the mean of the last two epochs as
+endpoint. An arm that trains identically to its baseline through the compared epoch gets n/a.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from lib.report.claims import BASELINE, SHORT, improvement_claims
 from lib.report.results import LAST_TWO, Results
 
 LAST_TWO_EPOCHS = "mean of the last two epochs"
-SURVIVES = stats.ALPHA  # a Holm-adjusted p below it survives the family's correction
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class Judgement:
     assessment: stats.Assessment  # Welch on the final epoch (the verdict) and power
     sensitivity: tuple[tuple[str, str], ...]  # (analysis, its verdict), never the verdict
     identical: bool  # the two arms train identically through the compared epoch
-    holm_p: float = math.nan  # set for the primary family only
+    alpha: float = stats.ALPHA  # each test's level: stats.family_alpha in the primary family
+    family_p: float = math.nan  # Bonferroni-adjusted p, set for the primary family only
 
     @property
     def comparison(self) -> stats.Comparison:
@@ -63,35 +64,41 @@ def judge(
     paper_epochs: int = SHORT,
     claim: float | None = None,
     direction: int = 0,
+    alpha: float = stats.ALPHA,
 ) -> Judgement:
     """``arm - baseline`` against the paper's ``claim`` (points), a ``direction`` (+1/-1)
-    or nothing (a contrast the paper never made)."""
+    or nothing (a contrast the paper never made), every test at level ``alpha``."""
     treatment, control = results.values(arm, paper_epochs), results.values(baseline, paper_epochs)
     last_two = stats.interval_verdict(
-        results.compare(arm, baseline, paper_epochs, LAST_TWO), claim, direction
+        results.compare(arm, baseline, paper_epochs, LAST_TWO, confidence=1 - alpha),
+        claim,
+        direction,
     )
-    analyses = sensitivity.verdicts(treatment, control, claim, direction)
+    analyses = sensitivity.verdicts(treatment, control, claim, direction, alpha)
     horizon = results.horizon(paper_epochs)
     return Judgement(
         arm,
         baseline,
         paper_epochs,
-        assessment=stats.assess(treatment, control, claim, direction),
+        assessment=stats.assess(treatment, control, claim, direction, alpha),
         sensitivity=(*analyses, (LAST_TWO_EPOCHS, last_two)),
         identical=trains_identically(arm, baseline, results.model_profile, horizon),
+        alpha=alpha,
     )
 
 
 def primary_family(results: Results) -> list[Judgement]:
-    """The paper's improvements over the baseline, in the paper's order, with their Welch
-    p values Holm-adjusted over the whole family (a missing p counts as 1)."""
-    judged = [judge(results, arm, BASELINE, e, claim=d) for _, arm, e, d in improvement_claims()]
-    adjusted = stats.holm([j.comparison.p for j in judged])
-    return [dataclasses.replace(j, holm_p=p) for j, p in zip(judged, adjusted, strict=True)]
+    """The paper's improvements over the baseline, in the paper's order, judged together:
+    every test at ``stats.family_alpha`` of the five, Welch p values Bonferroni-adjusted."""
+    claims = improvement_claims()
+    alpha = stats.family_alpha(len(claims))
+    judged = [judge(results, arm, BASELINE, e, claim=d, alpha=alpha) for _, arm, e, d in claims]
+    adjusted = stats.bonferroni([j.comparison.p for j in judged])
+    return [dataclasses.replace(j, family_p=p) for j, p in zip(judged, adjusted, strict=True)]
 
 
 def primary_judgement(results: Results, arm: str, paper_epochs: int) -> Judgement:
-    """The primary family's judgement of ``arm`` at ``paper_epochs`` (Holm p included)."""
+    """The primary family's judgement of ``arm`` at ``paper_epochs``."""
     return next(
         j for j in primary_family(results) if (j.arm, j.paper_epochs) == (arm, paper_epochs)
     )
@@ -102,6 +109,6 @@ def verdict_counts(family: list[Judgement]) -> Counter:
     return Counter(j.verdict for j in family)
 
 
-def survivors(family: list[Judgement]) -> int:
-    """How many differences exclude 0 after the family's Holm correction."""
-    return sum(1 for j in family if j.holm_p < SURVIVES)
+def excluding_zero(family: list[Judgement]) -> int:
+    """How many of the family's differences exclude 0 (their simultaneous intervals do)."""
+    return sum(1 for j in family if j.family_p < stats.ALPHA)

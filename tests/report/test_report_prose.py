@@ -12,10 +12,12 @@ from lib.report.results import Results
 def test_finding_quotes_our_comparison(smoke):
     text = prose.finding(smoke, "resnet34_lr")
     for epochs in (10, 20):
-        c = smoke.compare("resnet34_lr", "resnet34", epochs)
-        assert f"**{num(c.diff, sign=True)} points**" in text
-        assert interval(c.ci_low, c.ci_high, sign=True) in text and p_value(c.p) in text
-        assert p_value(verdicts.primary_judgement(smoke, "resnet34_lr", epochs).holm_p) in text
+        j = verdicts.primary_judgement(smoke, "resnet34_lr", epochs)
+        c = j.comparison  # the family's: Welch at 99 %, the interval the verdict reads
+        assert c.diff == smoke.compare("resnet34_lr", "resnet34", epochs).diff
+        assert f"**{num(c.diff, sign=True)} points**" in text and p_value(c.p) in text
+        assert f"Bonferroni-adjusted over the five primary claims {p_value(j.family_p)}" in text
+        assert f"simultaneous 95 % CI {interval(c.ci_low, c.ci_high, sign=True)}" in text
     assert text.count("Verdict: **") == 2 and "(smoke proxy)" in text
     assert text.count("Sensitivity: ") == 2
     for epochs in (10, 20):  # each analysis that agrees is named, or its other verdict is
@@ -31,7 +33,7 @@ def test_one_seed_gets_no_test_and_no_sensitivity_claim(smoke):
     text = prose.finding(one_seed, "resnet34_lr")
     assert text.count("Verdict: **no data**: a test needs at least two seeds") == 2
     assert "(n = 1 vs 1)" in text
-    assert "Sensitivity" not in text and "Welch" not in text and "Holm" not in text
+    assert "Sensitivity" not in text and "Welch" not in text and "Bonferroni" not in text
 
 
 def test_agreeing_names_every_analysis():

@@ -19,8 +19,9 @@ def test_verdict_summary_per_protocol(smoke, nothing):
     counts = verdicts.verdict_counts(verdicts.primary_family(smoke))
     judged = sum(counts.values()) - counts.get("no data", 0)
     assert f"{judged} can be judged" in text and mean_sd(smoke.summary("improved")) in text
-    survivors = verdicts.survivors(verdicts.primary_family(smoke))
-    assert f"{survivors} of our differences exclude 0" in text
+    excluding = verdicts.excluding_zero(verdicts.primary_family(smoke))
+    assert "each read from its 99 % interval so that all 5 hold together" in text
+    assert f"{excluding} of our differences exclude 0" in text
     assert protocols.verdict_summary(as_paper(smoke)).startswith(
         "**At a glance (the paper's protocol).**"
     )
@@ -42,12 +43,13 @@ def test_proxy_note_states_the_distortions(smoke, nothing):
 
 def test_permutation_floor_follows_the_seeds(smoke, nothing):
     two = protocols.permutation_floor(smoke)  # 2 seeds: 6 relabellings, p >= 1/3
-    assert "6 relabellings" in two and "below 0.333" in two and "never exclude" in two
+    assert "6 relabellings" in two and "below 0.333" in two
+    assert "cannot exclude any value at a primary claim's level (1 %) or an exploratory" in two
     ten = protocols.permutation_floor(as_paper(smoke))  # 10 planned, 2 done per arm
     planned, so_far = ten.split(" So far ")
-    assert "184,756 relabellings" in planned and "never" not in planned
+    assert "184,756 relabellings" in planned and "left out" not in planned
     assert so_far.startswith("the arms of the paper's improvement claims have as few as 2")
-    assert "6 relabellings" in so_far and "never exclude" in so_far
+    assert "6 relabellings" in so_far and "left out of the sensitivity analyses" in so_far
     assert protocols.permutation_floor(nothing).startswith("Without results")
 
 

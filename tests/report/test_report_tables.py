@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lib import stats
 from lib.report import claims, readings, tables, verdicts
-from lib.report.formatting import CI, mean_sd, num, p_value
+from lib.report.formatting import CI, interval, mean_sd, num, p_value
 from lib.report.results import Results
 
 
@@ -24,11 +24,15 @@ def test_accuracy_table_has_every_claim_with_our_number(smoke):
     assert compact.equals(table[compact.columns])
 
 
-def test_primary_table_shows_holm_power_and_sensitivity(smoke):
+def test_primary_table_shows_the_family_interval_power_and_sensitivity(smoke):
     table = tables.primary_table(smoke)
     family = verdicts.primary_family(smoke)
     assert len(table) == len(family) == 5
-    assert list(table["Holm p (family of 5)"]) == [p_value(j.holm_p) for j in family]
+    assert list(table["Bonferroni p (family of 5)"]) == [p_value(j.family_p) for j in family]
+    assert list(table["simultaneous 95 % CI"]) == [
+        interval(j.comparison.ci_low, j.comparison.ci_high, sign=True) for j in family
+    ]
+    assert "95 % CI" not in table.columns  # the family's interval only, the one judged
     for cell, j in zip(table["Verdict"], family, strict=True):
         assert j.verdict in cell and "(smoke proxy)" in cell
         assert ("seeds per arm would detect the claimed" in cell) == (

@@ -1,27 +1,42 @@
-"""lib.report.verdicts: the rule on the records, the primary family with Holm, n/a, sensitivity."""
+"""lib.report.verdicts: the rule on the records, the primary family judged together, n/a,
+sensitivity."""
 
 from __future__ import annotations
 
 import math
+
+import pytest
 
 from lib import sensitivity, stats
 from lib.report import claims, verdicts
 from lib.report.results import LAST_TWO
 
 
-def test_primary_family_is_the_papers_five_claims_with_holm(smoke):
+def test_primary_family_is_the_papers_five_claims_judged_together(smoke):
     family = verdicts.primary_family(smoke)
     assert [(j.arm, j.paper_epochs) for j in family] == [
         (arm, epochs) for _, arm, epochs, _ in claims.improvement_claims()
     ]
     raw = [j.comparison.p for j in family]
-    assert [j.holm_p for j in family] == stats.holm(raw)
-    assert all(j.holm_p >= p for j, p in zip(family, raw, strict=True))
+    assert [j.family_p for j in family] == stats.bonferroni(raw)
+    assert [j.alpha for j in family] == [pytest.approx(0.01)] * 5  # 0.05 over five claims
+    for j in family:  # each judged at 1 %: its interval, power and sensitivity
+        alone = verdicts.judge(smoke, j.arm, paper_epochs=j.paper_epochs, claim=j.assessment.claim)
+        assert j.assessment == stats.assess(
+            smoke.values(j.arm, j.paper_epochs),
+            smoke.values("resnet34", j.paper_epochs),
+            claim=j.assessment.claim,
+            alpha=j.alpha,
+        )
+        assert j.comparison.p == alone.comparison.p
+        assert j.comparison.ci_high - j.comparison.ci_low > (
+            alone.comparison.ci_high - alone.comparison.ci_low
+        )
     assert [j.assessment.claim for j in family] == [d for *_, d in claims.improvement_claims()]
     lr = verdicts.primary_judgement(smoke, "resnet34_lr", claims.LONG)
     assert lr == family[1]
     assert sum(verdicts.verdict_counts(family).values()) == 5
-    assert verdicts.survivors(family) == sum(p < 0.05 for p in stats.holm(raw))
+    assert verdicts.excluding_zero(family) == sum(not j.comparison.contains(0.0) for j in family)
 
 
 def test_a_judgement_is_the_rule_on_the_records(smoke):
@@ -29,12 +44,13 @@ def test_a_judgement_is_the_rule_on_the_records(smoke):
     a, b = smoke.values("improved"), smoke.values("resnet34")
     assert j.assessment == stats.assess(a, b, claim=2.92)
     last_two = stats.interval_verdict(smoke.compare("improved", reading=LAST_TWO), claim=2.92)
+    # two seeds per arm: 6 relabellings, so the permutation test (p >= 1/3) is left out
     assert dict(j.sensitivity) == {
-        sensitivity.PERMUTATION: sensitivity.permutation_verdict(a, b, claim=2.92),
         sensitivity.PAIRED: sensitivity.paired_verdict(a, b, claim=2.92),
         verdicts.LAST_TWO_EPOCHS: last_two,
     }
-    assert not j.identical and math.isnan(j.holm_p)  # Holm belongs to the family only
+    assert not j.identical and math.isnan(j.family_p)  # adjusted p: the family's only
+    assert j.alpha == stats.ALPHA
     assert j.changes == [(name, v) for name, v in j.sensitivity if v != j.verdict]
 
 

@@ -207,9 +207,12 @@ def detectable_effect(
     n_baseline = n_treatment if n_baseline is None else n_baseline
     if min(n_treatment, n_baseline) < 2 or not math.isfinite(sd):
         return math.nan
-    cohen_d = TTestIndPower().solve_power(
-        nobs1=n_baseline, ratio=n_treatment / n_baseline, alpha=alpha, power=POWER
-    )
+    power, design = TTestIndPower(), dict(nobs1=n_baseline, ratio=n_treatment / n_baseline)
+    cohen_d = power.solve_power(**design, alpha=alpha, power=POWER)
+    # Where scipy's noncentral t fails (2 + 2 seeds at 1 %: NaN power) the solver stops at
+    # a bound whose power is not POWER, or at a d no power confirms: no answer, not a wrong one.
+    if not abs(power.power(cohen_d, **design, alpha=alpha) - POWER) < 1e-3:
+        return math.nan
     return float(cohen_d) * sd
 
 

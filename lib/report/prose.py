@@ -19,6 +19,7 @@ from lib.report.claims import (
     REACH,
     READINGS,
     SHORT,
+    improvement_claims,
     paper_accuracy,
     paper_epochs,
 )
@@ -246,13 +247,16 @@ def spread_text(results: Results) -> str:
     lo, hi = min(sds, key=sds.get), max(sds, key=sds.get)
     median_sd = float(pd.Series(list(sds.values())).median())
     n_seeds = len(results.spec.seeds)
+    alpha = stats.family_alpha(len(improvement_claims()))
     return (
         f"Across the {len(sds)} arms with at least two seeds, the seed-to-seed sd of final "
         f"accuracy ranges from {num(sds[lo])} (`{lo}`) to {num(sds[hi])} (`{hi}`) "
         f"points, median {num(median_sd)}. With {n_seeds} seeds per arm and that median "
         f"sd, a two-sided t-test at the 5 % level detects a difference of "
-        f"{num(stats.detectable_effect(median_sd, n_seeds))} points or more with {POWER}; "
-        "smaller true differences are usually missed."
+        f"{num(stats.detectable_effect(median_sd, n_seeds))} points or more with {POWER}, "
+        f"and at the {100 * alpha:g} % level of a primary claim "
+        f"{num(stats.detectable_effect(median_sd, n_seeds, alpha=alpha))}; smaller true "
+        "differences are usually missed."
     )
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import statistics
+
 from lib import stats
+from lib.ablations import ARMS
 from lib.report import claims, notes, prose, verdicts
 from lib.report.convergence import convergence
 from lib.report.formatting import interval, num, p_value, power_note
@@ -69,6 +73,11 @@ def test_readings_and_beyond(smoke):
     assert prose.resolution_text(smoke).startswith("The runs needed")  # no plain stem runs
     spread = prose.spread_text(smoke)
     assert "Across the 5 arms with at least two seeds" in spread and "80 % power" in spread
+    sd = statistics.median(v for a in ARMS if math.isfinite(v := smoke.summary(a).sd))
+    assert (
+        f"at the 1 % level of a primary claim {num(stats.detectable_effect(sd, 2, alpha=0.01))}"
+        in (spread)
+    )
     assert prose.torchvision_verdict(True).startswith("**Identical**")
 
 

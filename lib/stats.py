@@ -261,6 +261,7 @@ class Assessment:
     detectable: float  # smallest true difference these n detect with POWER
     target: float  # what a decision is about: the claim, else the observed difference
     seeds_needed: float  # per arm, to detect ``target`` with POWER
+    alpha: float = ALPHA  # the level of the interval, the power and the seeds needed
 
 
 def assess(
@@ -282,4 +283,5 @@ def assess(
         detectable=detectable_effect(sd, c.n_treatment, c.n_baseline, alpha),
         target=target,
         seeds_needed=seeds_needed(target, sd, alpha),
+        alpha=alpha,
     )

@@ -169,10 +169,15 @@ def power_note(a: stats.Assessment, unit: str = "points", digits: int = 2) -> st
     seeds = "n/a" if not finite(a.seeds_needed) else f"{a.seeds_needed:,.0f}"
     return (
         f"n = {n} detects {num(a.detectable, digits)} {unit} or more "
-        f"({POWER}); {seeds} seeds per arm would detect "
+        f"({POWER}{level_phrase(a.alpha)}); {seeds} seeds per arm would detect "
         f"{'the claimed' if a.claim is not None else 'the observed'} "
         f"{num(a.target, digits, sign=True)}"
     )
+
+
+def level_phrase(alpha: float) -> str:
+    """', at the 1 % level' for a test below the usual level (a primary claim's), else ''."""
+    return "" if alpha == stats.ALPHA else f", at the {100 * alpha:g} % level"
 
 
 def leaves_open(verdict: str) -> bool:

@@ -72,6 +72,11 @@ def test_power_note_for_open_verdicts():
         fmt.power_note(contrast)
     )
     assert not fmt.leaves_open(stats.REPRODUCED)
+    primary = stats.assess([x + 1 for x in base], base, claim=1.0, alpha=0.01)
+    assert fmt.power_note(primary) == (
+        f"n = 3 per arm detects {fmt.num(stats.detectable_effect(1.0, 3, alpha=0.01))} points "
+        "or more (80 % power, at the 1 % level); 26 seeds per arm would detect the claimed +1.00"
+    )
 
 
 def test_tables_scroll_inside_the_column():

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from lib.config import RunConfig
 
+PAPER_RUNS = 10  # runs behind each accuracy the paper reports ("mean of 10 runs")
+
 
 @dataclass(frozen=True)
 class Arm:
@@ -18,7 +20,8 @@ class Arm:
     description: str
     question: str  # the paper table or the question the arm answers
     switches: dict = field(default_factory=dict)  # RunConfig fields that differ from baseline
-    # Paper-reported mean test accuracy (%) by epoch count, where the paper reports one.
+    # Paper-reported mean test accuracy (%) by epoch count, where the paper reports one:
+    # each a mean of PAPER_RUNS runs.
     paper_accuracy: dict[int, float] = field(default_factory=dict)
     # Table 2 needs 10- and 20-epoch numbers: these arms run twice the profile's epochs and
     # their epoch-`epochs` metrics give the short cells (their LR at epoch e is independent

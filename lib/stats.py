@@ -1,4 +1,5 @@
-"""Statistics for the book: summaries, Welch tests, the verdict rule, power, multiplicity.
+"""Statistics for the book: summaries, Welch tests, the verdict rule (power and multiplicity:
+``lib.power``).
 
 Everything here is a pure function of numbers: no plotting, no files, no environment
 (``lib.report.results`` decides which results the book shows).
@@ -6,22 +7,26 @@ Everything here is a pure function of numbers: no plotting, no files, no environ
 The verdict rule (stated on the site, ``book/intro.ipynb``), for a difference the paper
 reports as ``claim`` and our difference's 95 % Welch interval [lo, hi]:
 
-* **reproduced**: the interval excludes 0 on the paper's side and contains the claim;
+* **reproduced**: the interval excludes 0 on the paper's side and the claim is not excluded;
 * **direction only (smaller / larger than claimed)**: it excludes 0 on the paper's side
-  and excludes the claim;
-* **not reproduced**: it contains 0 and excludes the claim, or lies on the other side of 0;
-* **inconclusive**: it contains both 0 and the claim (printed with the smallest effect the
-  seeds detect at 80 % power and the seeds per arm that would detect the claim).
+  and the claim is excluded;
+* **not reproduced**: it contains 0 and the claim is excluded, or it lies on the other side
+  of 0;
+* **inconclusive**: it contains 0 and the claim is not excluded (printed with the smallest
+  effect the seeds detect at 80 % power and the seeds per arm that would detect the claim).
+
+The paper's numbers are means of its own runs, so a claim is excluded when the interval of
+ours minus the claim, widened by the claim's seed noise (``welch``'s ``shift``), excludes 0;
+a claim given as exact is excluded when [lo, hi] excludes it.
 
 A claim with a direction but no number (faster, smoother) is a claim whose number is
 never excluded. A contrast the paper never made **differs (higher / lower)** when the
 interval excludes 0, else shows **no clear difference**. An absolute accuracy **matches**
-when the paper's value lies in the 95 % interval of our mean. Intervals are closed: one
-that touches 0 or the claim contains it.
+when the 95 % interval of our mean minus the paper's value, widened likewise, contains 0.
+Intervals are closed: one that touches 0 or the claim contains it.
 
-A pre-stated family of claims is judged at ``family_alpha`` (Bonferroni): each interval at
-1 - 0.05 / m, so that all m verdicts hold together with 95 % confidence, and each p value
-is multiplied by m (``bonferroni``), so that p < 0.05 exactly when that interval excludes 0.
+A pre-stated family of claims is judged at ``lib.power.family_alpha`` (Bonferroni): each
+interval at 1 - 0.05 / m, so that all m verdicts hold together with 95 % confidence.
 """
 
 from __future__ import annotations
@@ -32,12 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as sps
-from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.power import TTestIndPower
 
-CONFIDENCE = 0.95
-ALPHA = 1 - CONFIDENCE  # two-sided
-POWER = 0.8  # for the smallest detectable effect and the seeds needed
+from lib.power import ALPHA, CONFIDENCE, detectable_effect, seeds_needed
 
 REPRODUCED = "reproduced"
 DIRECTION_ONLY = "direction only"
@@ -116,30 +117,48 @@ class Comparison:
 
 
 def welch(
-    treatment: Sequence[float], baseline: Sequence[float], confidence: float = CONFIDENCE
+    treatment: Sequence[float],
+    baseline: Sequence[float],
+    confidence: float = CONFIDENCE,
+    shift: float = 0.0,
+    shift_runs: float = math.inf,
 ) -> Comparison:
-    """Welch's unequal-variance comparison of two arms' per-seed values.
+    """Welch's unequal-variance comparison of two arms' per-seed values: ``treatment -
+    baseline - shift``, its CI (Welch-Satterthwaite df) and two-sided t-test.
 
-    The p-value is ``scipy.stats.ttest_ind(equal_var=False)``'s (two-sided); the CI of the
-    difference uses the Welch-Satterthwaite degrees of freedom. Needs two values per arm;
-    with fewer, everything but the difference is NaN. Two arms with zero spread give a
-    zero-width CI and p = NaN (no test possible).
+    ``shift`` is a claimed difference that is itself measured: a difference of two means of
+    ``shift_runs`` runs each (the paper's). Its seed noise widens the interval, on the
+    assumption that its arms spread as ours do: each arm's variance term s²/n becomes
+    s²(1/n + 1/shift_runs). Needs two values per arm; with fewer, everything but the
+    difference is NaN. Zero spread gives a zero-width CI and p = NaN (no test possible).
     """
     a, b = finite(treatment), finite(baseline)
     na, nb = len(a), len(b)
-    diff = float(a.mean() - b.mean()) if na and nb else math.nan
+    diff = float(a.mean() - b.mean()) - shift if na and nb else math.nan
     if na < 2 or nb < 2:
         return Comparison(na, nb, diff, math.nan, math.nan, math.nan, math.nan, math.nan)
-    va, vb = a.var(ddof=1) / na, b.var(ddof=1) / nb
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return Comparison(na, nb, diff, diff, diff, math.nan, math.nan, math.nan)
-    df = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
+    terms = [(x.var(ddof=1) * (1 / len(x) + 1 / shift_runs), len(x) - 1) for x in (a, b)]
+    return t_interval(na, nb, diff, terms, confidence)
+
+
+def t_interval(
+    n_treatment: int,
+    n_baseline: int,
+    estimate: float,
+    terms: Sequence[tuple[float, float]],
+    confidence: float = CONFIDENCE,
+) -> Comparison:
+    """``estimate`` with the Student-t CI and two-sided test of its variance, a sum of
+    independent estimated terms, each (variance, its df): Welch-Satterthwaite df."""
+    variance = float(sum(v for v, _ in terms))
+    if variance == 0:
+        return Comparison(n_treatment, n_baseline, estimate, estimate, estimate, *[math.nan] * 3)
+    df = variance**2 / sum(v**2 / d for v, d in terms)
+    se = math.sqrt(variance)
     half = float(sps.t.ppf((1 + confidence) / 2, df)) * se
-    test = sps.ttest_ind(a, b, equal_var=False)
-    return Comparison(
-        na, nb, diff, diff - half, diff + half, float(test.statistic), float(df), float(test.pvalue)
-    )
+    t = estimate / se
+    p = float(2 * sps.t.sf(abs(t), df))
+    return Comparison(n_treatment, n_baseline, estimate, estimate - half, estimate + half, t, df, p)
 
 
 # --- the rule ---------------------------------------------------------------------------
@@ -172,22 +191,42 @@ def decide(
     return INCONCLUSIVE
 
 
-def interval_verdict(comparison: Comparison, claim: float | None = None, direction: int = 0) -> str:
-    """The rule applied to the Welch interval (the primary verdict)."""
+def interval_verdict(
+    comparison: Comparison,
+    claim: float | None = None,
+    direction: int = 0,
+    against: Comparison | None = None,
+) -> str:
+    """The rule applied to an interval (Welch's: the primary verdict). ``against``: ours
+    minus a measured claim (``welch``'s ``shift``), which excludes the claim when it
+    excludes 0; without it the claim counts as exact."""
     if not comparison.judged:
         return NO_DATA
-    excludes_claim = claim is not None and not comparison.contains(claim)
+    if claim is None:
+        excludes_claim = False
+    elif against is None:
+        excludes_claim = not comparison.contains(claim)
+    else:
+        excludes_claim = not against.contains(0.0)
     return decide(comparison.diff, not comparison.contains(0.0), excludes_claim, claim, direction)
 
 
-def accuracy_verdict(summary: Summary, paper_value: float) -> str:
-    """An absolute accuracy matches when the paper's value lies in our 95 % CI."""
+def accuracy_verdict(summary: Summary, paper_value: float, paper_runs: float = math.inf) -> str:
+    """An absolute accuracy matches when ours minus the paper's value, a mean of
+    ``paper_runs`` runs spread as ours, has an interval that contains 0 (with one exact
+    paper value: when our CI contains it)."""
     if not (math.isfinite(summary.ci_low) and math.isfinite(summary.ci_high)):
         return NO_DATA
-    return MATCHES if summary.contains(paper_value) else MISMATCH
+    return MATCHES if abs(summary.mean - paper_value) <= margin(summary, paper_runs) else MISMATCH
 
 
-# --- power and multiplicity ---------------------------------------------------------------
+def margin(summary: Summary, paper_runs: float = math.inf) -> float:
+    """The half-width of the interval of our mean minus a mean of ``paper_runs`` runs spread
+    as ours: t sd sqrt(1/n + 1/runs), our CI's half-width widened by sqrt(1 + n/runs)."""
+    return summary.half_width * math.sqrt(1 + summary.n / paper_runs)
+
+
+# --- the judgement: verdict and power ----------------------------------------------------
 
 
 def pooled_sd(treatment: Sequence[float], baseline: Sequence[float]) -> float:
@@ -197,57 +236,6 @@ def pooled_sd(treatment: Sequence[float], baseline: Sequence[float]) -> float:
         return math.nan
     ss = a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1)
     return math.sqrt(ss / (len(a) + len(b) - 2))
-
-
-def detectable_effect(
-    sd: float, n_treatment: int, n_baseline: int | None = None, alpha: float = ALPHA
-) -> float:
-    """The smallest true difference that a two-sided two-sample t-test at ``alpha`` detects
-    with ``POWER`` at these n and this sd (statsmodels' ``TTestIndPower``)."""
-    n_baseline = n_treatment if n_baseline is None else n_baseline
-    if min(n_treatment, n_baseline) < 2 or not math.isfinite(sd):
-        return math.nan
-    power, design = TTestIndPower(), dict(nobs1=n_baseline, ratio=n_treatment / n_baseline)
-    cohen_d = power.solve_power(**design, alpha=alpha, power=POWER)
-    # Where scipy's noncentral t fails (2 + 2 seeds at 1 %: NaN power) the solver stops at
-    # a bound whose power is not POWER, or at a d no power confirms: no answer, not a wrong one.
-    if not abs(power.power(cohen_d, **design, alpha=alpha) - POWER) < 1e-3:
-        return math.nan
-    return float(cohen_d) * sd
-
-
-def seeds_needed(effect: float, sd: float, alpha: float = ALPHA) -> float:
-    """Seeds per arm for that t-test at ``alpha`` to detect ``effect`` with ``POWER``; NaN
-    when there is no spread or no effect to detect."""
-    if not (math.isfinite(effect) and math.isfinite(sd)) or effect == 0 or sd == 0:
-        return math.nan
-    power = TTestIndPower()
-    cohen_d = abs(effect) / sd
-    # Two is the fewest a t-test can use (the solver only searches above it). The power
-    # is NaN for very large effects (scipy's noncentral t gives up where it is near 1).
-    if not power.power(cohen_d, nobs1=2, alpha=alpha) < POWER:
-        return 2.0
-    return float(math.ceil(power.solve_power(cohen_d, alpha=alpha, power=POWER)))
-
-
-def family_alpha(size: int) -> float:
-    """Each test's level in a pre-stated family of ``size`` (Bonferroni): every interval at
-    1 - ALPHA / size, so that the family's intervals all hold together at 1 - ALPHA."""
-    return ALPHA / size
-
-
-def bonferroni(pvalues: Sequence[float]) -> list[float]:
-    """Bonferroni-adjusted p values of a pre-stated family (statsmodels' ``multipletests``):
-    below ``ALPHA`` exactly when the test's ``family_alpha`` interval excludes 0.
-
-    A test without a p (NaN: too few runs) stays NaN; the family keeps its pre-stated size.
-    """
-    p = np.asarray(pvalues, dtype=float)
-    if not len(p):
-        return []
-    present = np.isfinite(p)
-    adjusted = multipletests(np.where(present, p, 1.0), method="bonferroni")[1]
-    return [float(a) if ok else math.nan for a, ok in zip(adjusted, present, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -262,6 +250,7 @@ class Assessment:
     target: float  # what a decision is about: the claim, else the observed difference
     seeds_needed: float  # per arm, to detect ``target`` with POWER
     alpha: float = ALPHA  # the level of the interval, the power and the seeds needed
+    against: Comparison | None = None  # ours minus the claim, with the claim's own noise
 
 
 def assess(
@@ -270,18 +259,24 @@ def assess(
     claim: float | None = None,
     direction: int = 0,
     alpha: float = ALPHA,
+    claim_runs: float = math.inf,
 ) -> Assessment:
-    """Judge ``treatment - baseline`` against a claim, a direction or nothing (a contrast),
-    with the 1 - ``alpha`` Welch interval and power at ``alpha``."""
+    """Judge ``treatment - baseline`` against a claim (a difference of means of
+    ``claim_runs`` runs per arm; infinite: exact), a direction or nothing (a contrast),
+    with 1 - ``alpha`` Welch intervals and power at ``alpha``."""
     c = welch(treatment, baseline, confidence=1 - alpha)
+    against = None
+    if claim is not None:
+        against = welch(treatment, baseline, 1 - alpha, shift=claim, shift_runs=claim_runs)
     sd = pooled_sd(treatment, baseline)
     target = c.diff if claim is None else claim
     return Assessment(
         comparison=c,
         claim=claim,
-        verdict=interval_verdict(c, claim, direction),
+        verdict=interval_verdict(c, claim, direction, against),
         detectable=detectable_effect(sd, c.n_treatment, c.n_baseline, alpha),
         target=target,
         seeds_needed=seeds_needed(target, sd, alpha),
         alpha=alpha,
+        against=against,
     )

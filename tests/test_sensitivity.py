@@ -29,7 +29,7 @@ def test_permutation_test_is_exact():
     assert sensitivity.permutation_p(a, b) == pytest.approx(min(1.0, 2 * min(one_sided, 1.0)))
     separated = sensitivity.permutation_p([10.0, 11.0, 12.0], BASE)
     assert separated == pytest.approx(0.1) == sensitivity.smallest_permutation_p(3, 3)
-    assert sensitivity.permutation_p([x + 5 for x in BASE], BASE, shift=5.0) == pytest.approx(1.0)
+    assert sensitivity.permutation_p([x + 0.0 for x in BASE], BASE) == pytest.approx(1.0)
     assert sensitivity.smallest_permutation_p(10, 10) == pytest.approx(2 / 184_756)
     assert math.isnan(sensitivity.permutation_p([1.0], BASE))
 
@@ -129,3 +129,29 @@ def test_the_level_reaches_every_analysis():
     b = {0: 90.8, 1: 91.0, 2: 91.1}  # per-seed differences 0.6, 0.8, 0.5
     assert sensitivity.paired_verdict(a, b, claim=0.6) == stats.REPRODUCED
     assert sensitivity.paired_verdict(a, b, claim=0.6, alpha=0.01) == stats.INCONCLUSIVE
+
+
+def test_a_measured_claim_reaches_the_sensitivity_analyses():
+    a = {0: 91.0, 1: 92.0, 2: 93.0}
+    b = {0: 90.4, 1: 91.5, 2: 92.3}  # arms spread by 1, per-seed differences 0.6, 0.5, 0.7
+    x, y = np.array(list(a.values())), np.array(list(b.values()))
+    shifted = sensitivity.paired(a, b, shift=1.0, shift_runs=10)
+    terms = [(x - y).var(ddof=1) / 3, x.var(ddof=1) / 10, y.var(ddof=1) / 10]
+    df = sum(terms) ** 2 / sum(t**2 / 2 for t in terms)  # Welch-Satterthwaite, 2 df each
+    half = sps.t.ppf(0.975, df) * math.sqrt(sum(terms))
+    assert shifted.df == pytest.approx(df) and shifted.diff == pytest.approx(-0.4)
+    assert shifted.ci_high == pytest.approx(shifted.diff + half)
+    # +1.0 lies above the paired interval [+0.35, +0.85], not beyond its 10 runs' noise
+    assert sensitivity.paired_verdict(a, b, claim=1.0) == stats.SMALLER
+    assert sensitivity.paired_verdict(a, b, claim=1.0, claim_runs=10) == stats.REPRODUCED
+    # the permutation test decides 0; the claim is Welch's against the measured claim
+    base = [float(v) for v in range(10)]
+    ours = [v + 3.5 for v in base]
+    said = {
+        runs: sensitivity.permutation_verdict(ours, base, claim=6.8, claim_runs=runs)
+        for runs in (math.inf, 10)
+    }
+    assert said == {math.inf: stats.SMALLER, 10: stats.REPRODUCED}
+    for runs, verdict in said.items():
+        welch_says = stats.welch(ours, base, shift=6.8, shift_runs=runs).contains(0.0)
+        assert verdict == (stats.REPRODUCED if welch_says else stats.SMALLER)

@@ -1,5 +1,5 @@
-"""lib.stats: summaries, Welch, the verdict rule and its edges, Bonferroni, power — each against an
-answer known by hand or computed independently."""
+"""lib.stats: summaries, Welch, the verdict rule and its edges, the measured claim — each
+against an answer known by hand or computed independently."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from lib import stats
+from lib import power, stats
 
 
 def test_summary_matches_t_interval():
@@ -135,26 +135,53 @@ def test_accuracy_verdict():
     assert stats.accuracy_verdict(stats.summarise([93.0]), 93.0) == stats.NO_DATA
 
 
-def test_bonferroni_known_answers():
-    assert stats.bonferroni([0.01, 0.04, 0.3]) == pytest.approx([0.03, 0.12, 0.9])
-    # a missing p stays missing; the family keeps its size (3)
-    with_missing = stats.bonferroni([0.01, math.nan, 0.004])
-    assert with_missing[0] == pytest.approx(0.03) and with_missing[2] == pytest.approx(0.012)
-    assert math.isnan(with_missing[1])
-    assert stats.bonferroni([]) == []
-    assert stats.bonferroni([0.4, 0.9]) == pytest.approx([0.8, 1.0])  # capped at 1
-    assert stats.family_alpha(5) == pytest.approx(0.01) and stats.family_alpha(1) == stats.ALPHA
+def test_a_measured_claim_widens_the_interval_by_its_own_noise():
+    a, b = [91.4, 91.8, 91.6], [90.8, 91.2, 91.0]  # +0.6, sd 0.2 per arm
+    c = stats.welch(a, b)  # [+0.15, +1.05]
+    exact = stats.welch(a, b, shift=1.1)
+    assert (exact.ci_low, exact.ci_high) == pytest.approx((c.ci_low - 1.1, c.ci_high - 1.1))
+    noisy = stats.welch(a, b, shift=1.1, shift_runs=10)
+    # by hand: each arm 0.04 (1/3 + 1/10); equal terms with 2 df each give 4 df
+    half = sps.t.ppf(0.975, 4) * math.sqrt(2 * 0.04 * (1 / 3 + 1 / 10))
+    assert noisy.df == pytest.approx(4.0) and noisy.diff == pytest.approx(-0.5)
+    assert (noisy.ci_low, noisy.ci_high) == pytest.approx((-0.5 - half, -0.5 + half))
+    # the paper's +1.10 lies above our interval, but not beyond its own 10 runs' noise
+    assert stats.interval_verdict(c, claim=1.1) == stats.SMALLER
+    assert stats.interval_verdict(c, claim=1.1, against=noisy) == stats.REPRODUCED
+    assessed = stats.assess(a, b, claim=1.1, claim_runs=10)
+    assert assessed.against == noisy and assessed.verdict == stats.REPRODUCED
+
+
+def test_the_widened_interval_covers_the_papers_number_as_often_as_it_says():
+    # ours and the paper's 10 runs per arm from one distribution, no true difference
+    rng = np.random.default_rng(1)
+    noisy = exact = 0
+    for _ in range(2000):
+        a, b = rng.normal(0, 1, 10), rng.normal(0, 1, 10)
+        d = rng.normal(0, 1, 10).mean() - rng.normal(0, 1, 10).mean()
+        noisy += stats.welch(a, b, shift=d, shift_runs=10).contains(0.0)
+        exact += stats.welch(a, b).contains(d)
+    assert 0.93 < noisy / 2000 < 0.97  # 95 %, as stated
+    assert exact / 2000 < 0.9  # treating the paper's number as exact rejects it too often
+
+
+def test_an_accuracy_matches_within_both_runs_noise():
+    s = stats.summarise([91.4, 91.8, 91.6])  # 91.60, CI [91.10, 92.10]
+    assert stats.accuracy_verdict(s, 92.15) == stats.MISMATCH
+    # ours minus a mean of 10 runs spread as ours: t(2) 0.2 sqrt(1/3 + 1/10) = 0.567
+    assert stats.accuracy_verdict(s, 92.15, paper_runs=10) == stats.MATCHES
+    assert stats.accuracy_verdict(s, 92.2, paper_runs=10) == stats.MISMATCH
 
 
 def test_family_interval_excludes_zero_exactly_when_the_adjusted_p_is_below_alpha():
     rng = np.random.default_rng(0)
-    alpha = stats.family_alpha(5)
+    alpha = power.family_alpha(5)
     seen = set()
     for shift in np.linspace(0.0, 3.0, 40):
         a, b = rng.normal(shift, 1.0, 4), rng.normal(0.0, 1.0, 3)
         c = stats.assess(a, b, claim=1.0, alpha=alpha).comparison
         excludes = not c.contains(0.0)
-        assert excludes == (stats.bonferroni([c.p] * 5)[0] < stats.ALPHA)
+        assert excludes == (power.bonferroni([c.p] * 5)[0] < stats.ALPHA)
         seen.add(excludes)
     assert seen == {True, False}  # both sides of the boundary were crossed
 
@@ -168,37 +195,3 @@ def test_a_family_reads_wider_intervals_and_needs_more_seeds():
     assert alone.verdict == stats.REPRODUCED and family.verdict == stats.INCONCLUSIVE
     assert family.detectable > alone.detectable
     assert family.seeds_needed > alone.seeds_needed
-    assert stats.seeds_needed(1.0, 1.0, alpha=0.01) == 26  # d = 1 at the 1 % level
-    assert _power(1.0, 26, alpha=0.01) >= 0.8 > _power(1.0, 25, alpha=0.01)
-
-
-def _power(cohen_d: float, n: int, alpha: float = 0.05) -> float:
-    """Two-sided two-sample t-test power from the noncentral t, independent of statsmodels."""
-    df, nc = 2 * n - 2, cohen_d * math.sqrt(n / 2)
-    crit = sps.t.ppf(1 - alpha / 2, df)
-    return sps.nct.sf(crit, df, nc) + sps.nct.cdf(-crit, df, nc)
-
-
-def test_detectable_effect_has_80_percent_power():
-    for n, sd in [(3, 0.44), (10, 1.0), (2, 2.0)]:
-        effect = stats.detectable_effect(sd, n)
-        assert _power(effect / sd, n) == pytest.approx(0.8, abs=1e-4)
-    assert stats.detectable_effect(1.0, 3) == pytest.approx(3.0709, abs=1e-3)
-    assert stats.detectable_effect(1.0, 10) == pytest.approx(1.3249, abs=1e-3)
-    assert math.isnan(stats.detectable_effect(0.5, 1))
-    assert math.isnan(stats.detectable_effect(math.nan, 3))
-    at_one_percent = stats.detectable_effect(1.0, 10, alpha=0.01)
-    assert _power(at_one_percent, 10, alpha=0.01) == pytest.approx(0.8, abs=1e-4)
-    # 2 + 2 seeds at 1 %: scipy's noncentral t gives NaN near the answer (d about 12.6) and
-    # the solver stops at its bound d = 10, whose power is 0.63: no answer, not that one
-    assert _power(10.0, 2, alpha=0.01) == pytest.approx(0.634, abs=1e-3)
-    assert math.isnan(stats.detectable_effect(1.0, 2, alpha=0.01))
-
-
-def test_seeds_needed_known_answers():
-    assert stats.seeds_needed(1.0, 1.0) == 17  # the textbook 16.7 for Cohen's d = 1
-    assert stats.seeds_needed(-0.5, 1.0) == 64  # the sign does not matter; 63.8
-    assert stats.seeds_needed(20.0, 1.0) == 2  # two seeds already suffice
-    assert _power(1.0, 17) >= 0.8 > _power(1.0, 16)
-    assert math.isnan(stats.seeds_needed(0.0, 1.0))
-    assert math.isnan(stats.seeds_needed(1.0, 0.0))

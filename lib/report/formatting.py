@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib import records, stats
-from lib.ablations import PROFILES
+from lib import power, records, stats
+from lib.ablations import PAPER_RUNS, PROFILES
 from lib.report.results import Results
 
 CONFIDENCE = f"{100 * stats.CONFIDENCE:.0f}"  # "95"
 CI = f"{CONFIDENCE} % CI"
-POWER = f"{100 * stats.POWER:.0f} % power"  # "80 % power"
+POWER = f"{100 * power.POWER:.0f} % power"  # "80 % power"
 GREEN, AMBER, RED, BLUE, GREY = "#1a7f37", "#9a6700", "#cf222e", "#0969da", "#6e7781"
 # By the verdict's first words: qualifiers in brackets keep the colour of their verdict.
 VERDICT_COLOURS = {
@@ -56,7 +56,7 @@ def interval(low, high, digits: int = 2, sign: bool = False) -> str:
 
 
 def ci_label(alpha: float = stats.ALPHA) -> str:
-    """'95 % CI'; for a family judged together (``stats.family_alpha``, each interval wider)
+    """'95 % CI'; for a family judged together (``power.family_alpha``, each interval wider)
     'simultaneous 95 % CI'."""
     return CI if alpha == stats.ALPHA else f"simultaneous {CI}"
 
@@ -144,8 +144,21 @@ def protocol_phrase(results: Results) -> str:
     return ", ".join(parts) if parts else "the paper's protocol"
 
 
+def margin_phrase(s: stats.Summary, paper_value: float) -> str:
+    """Ours minus the paper's accuracy and whether it lies within the margin that the seed
+    noise of ours and of the paper's runs allows (what ``stats.accuracy_verdict`` reads)."""
+    diff = s.mean - paper_value
+    margin = stats.margin(s, PAPER_RUNS)
+    if not finite(margin):
+        return f"{num(diff, sign=True)} points; one seed, no margin yet"
+    return (
+        f"{num(diff, sign=True)} points, {'within' if abs(diff) <= margin else 'beyond'} the "
+        f"± {num(margin)} that the seed noise of ours and of the paper's {PAPER_RUNS} runs allows"
+    )
+
+
 def accuracy_verdict_text(results: Results, s: stats.Summary, paper_value: float) -> str:
-    verdict = stats.accuracy_verdict(s, paper_value)
+    verdict = stats.accuracy_verdict(s, paper_value, PAPER_RUNS)
     if results.reduced and verdict != stats.NO_DATA:
         return f"not comparable ({results.profile} proxy)"
     return verdict

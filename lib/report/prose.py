@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lib import stats
-from lib.ablations import ARMS
+from lib import power, stats
+from lib.ablations import ARMS, PAPER_RUNS
 from lib.report.architecture import trains_identically
 from lib.report.claims import (
     BASELINE,
@@ -32,6 +32,7 @@ from lib.report.formatting import (
     finite,
     interval,
     leaves_open,
+    margin_phrase,
     md_codes,
     mean_sd,
     num,
@@ -55,6 +56,12 @@ def agreeing(sensitivity) -> str:
     """'the A, the B and the C': the analyses of (analysis, verdict) pairs, in prose."""
     names = [f"the {name}" for name, _ in sensitivity]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def against_phrase(a: stats.Assessment) -> str:
+    """Ours minus the paper's claim with its interval (the paper's seed noise included)."""
+    c = a.against
+    return f"{num(c.diff, sign=True)} {interval(c.ci_low, c.ci_high, sign=True)}"
 
 
 def sensitivity_phrase(j) -> str:
@@ -84,7 +91,9 @@ def finding(results: Results, arm: str, baseline: str = BASELINE) -> str:
                 else f"({ci_label(j.alpha)} {interval(c.ci_low, c.ci_high, sign=True)}, "
                 f"{p_phrase(c.p, 'Welch p')}, Bonferroni-adjusted over the five primary "
                 f"claims {p_value(j.family_p)}, n = {c.n_treatment} vs {c.n_baseline}); the paper "
-                f"reports {num(j.assessment.claim, sign=True)}. Verdict: "
+                f"reports {num(j.assessment.claim, sign=True)}, and ours minus the paper's is "
+                f"{against_phrase(j.assessment)} with the noise of its {PAPER_RUNS} runs per "
+                "arm. Verdict: "
                 f"**{verdict_text(results, j.verdict)}**."
                 + open_question(j.verdict, j.assessment, "points", 2)
                 + f" Sensitivity: {sensitivity_phrase(j)}."
@@ -161,9 +170,7 @@ def closest_baseline(results: Results) -> str:
     text = (
         f"Of the baseline readings with results ({md_codes(means)}), "
         f"**`{best}`** comes closest to the paper's {num(paper)} %: {mean_sd(s, unit='%')} after "
-        f"epoch {results.horizon(SHORT)} ({num(s.mean - paper, sign=True)} points; its {CI} "
-        f"{interval(s.ci_low, s.ci_high)} {'contains' if s.contains(paper) else 'excludes'} "
-        "the paper's value)."
+        f"epoch {results.horizon(SHORT)} ({margin_phrase(s, paper)})."
     )
     if results.reduced:
         text += (
@@ -247,15 +254,15 @@ def spread_text(results: Results) -> str:
     lo, hi = min(sds, key=sds.get), max(sds, key=sds.get)
     median_sd = float(pd.Series(list(sds.values())).median())
     n_seeds = len(results.spec.seeds)
-    alpha = stats.family_alpha(len(improvement_claims()))
+    alpha = power.family_alpha(len(improvement_claims()))
     return (
         f"Across the {len(sds)} arms with at least two seeds, the seed-to-seed sd of final "
         f"accuracy ranges from {num(sds[lo])} (`{lo}`) to {num(sds[hi])} (`{hi}`) "
         f"points, median {num(median_sd)}. With {n_seeds} seeds per arm and that median "
         f"sd, a two-sided t-test at the 5 % level detects a difference of "
-        f"{num(stats.detectable_effect(median_sd, n_seeds))} points or more with {POWER}, "
+        f"{num(power.detectable_effect(median_sd, n_seeds))} points or more with {POWER}, "
         f"and at the {100 * alpha:g} % level of a primary claim "
-        f"{num(stats.detectable_effect(median_sd, n_seeds, alpha=alpha))}; smaller true "
+        f"{num(power.detectable_effect(median_sd, n_seeds, alpha=alpha))}; smaller true "
         "differences are usually missed."
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from lib import sensitivity, stats
+from lib import power, sensitivity, stats
 from lib.ablations import run_config
 from lib.report.architecture import lr_factors, meta_training_flops
 from lib.report.claims import (
@@ -21,7 +21,16 @@ from lib.report.claims import (
     paper_accuracy,
     paper_diff,
 )
-from lib.report.formatting import CI, CONFIDENCE, ci_label, interval, mean_sd, num, protocol_phrase
+from lib.report.formatting import (
+    CI,
+    CONFIDENCE,
+    ci_label,
+    interval,
+    margin_phrase,
+    mean_sd,
+    num,
+    protocol_phrase,
+)
 from lib.report.results import Results
 from lib.report.verdicts import excluding_zero, judge, primary_family, verdict_counts
 
@@ -145,7 +154,7 @@ def _floor(n: int, opening: str) -> str:
         f"so its two-sided p cannot fall below {floor:.3g}"
     )
     levels = {
-        "a primary claim's": stats.family_alpha(len(improvement_claims())),
+        "a primary claim's": power.family_alpha(len(improvement_claims())),
         "an exploratory comparison's": stats.ALPHA,
     }
     beyond = [
@@ -170,18 +179,10 @@ def paper_baseline(paper: Results) -> str:
             "({doc}`paper_protocol`); those records will settle the absolute numbers on "
             "this page."
         )
-    where = (
-        f"its {CI} {interval(s.ci_low, s.ci_high)} "
-        + ("contains" if s.contains(value) else "excludes")
-        + " the paper's value"
-        if s.n > 1
-        else "one seed, no interval yet"
-    )
     return (
         f"At the paper's own protocol ({{doc}}`paper_protocol`), `{BASELINE}` reaches "
         f"{mean_sd(s, unit='%')} after epoch {paper.horizon(SHORT)} against the paper's "
-        f"{num(value)} % "
-        f"({num(s.mean - value, sign=True)} points; {where})."
+        f"{num(value)} % ({margin_phrase(s, value)})."
     )
 
 

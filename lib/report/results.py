@@ -144,12 +144,10 @@ class Results:
         paper_epochs: int = SHORT,
         reading: str = FINAL,
         baseline_epochs: int | None = None,
-        confidence: float = stats.CONFIDENCE,
     ) -> stats.Comparison:
         return stats.welch(
             self.values(arm, paper_epochs, reading),
             self.values(baseline, baseline_epochs or paper_epochs, reading),
-            confidence,
         )
 
     @cached_property

@@ -7,7 +7,7 @@ import html
 import pandas as pd
 
 from lib import stats
-from lib.ablations import ARMS
+from lib.ablations import ARMS, PAPER_RUNS
 from lib.report.claims import (
     BASELINE,
     SHORT,
@@ -50,12 +50,22 @@ def accuracy_row(results: Results, arm: str, paper_epochs: int, paper_value) -> 
         "Ours, final epoch (mean ± sd)": mean_sd(s),
         CI: interval(s.ci_low, s.ci_high),
         "n": s.n,
-        "Ours − paper": num(s.mean - paper_value, sign=True) if paper_value else "—",
+        "Ours − paper ± margin": difference_with_margin(s, paper_value),
         "Best epoch (optimistic, test-selected)": mean_sd(b),
         "Verdict": verdict_html(accuracy_verdict_text(results, s, paper_value))
         if paper_value is not None
         else "—",
     }
+
+
+def difference_with_margin(s: stats.Summary, paper_value) -> str:
+    """Ours minus the paper's value ± how far apart two such means may lie (the interval
+    ``stats.accuracy_verdict`` reads, with the noise of the paper's runs)."""
+    if paper_value is None:
+        return "—"
+    text = num(s.mean - paper_value, sign=True)
+    spread = stats.margin(s, PAPER_RUNS)
+    return f"{text} ± {num(spread)}" if finite(spread) else text
 
 
 @made_by
@@ -104,7 +114,7 @@ def judgement_cell(results: Results, j: Judgement) -> str:
 
 
 def primary_row(results: Results, j: Judgement) -> dict:
-    c, d = j.comparison, j.assessment.claim
+    c, d, a = j.comparison, j.assessment.claim, j.assessment.against
     return {
         "Table": TABLE_OF[j.arm],
         "Change": f"{code(j.arm)} − {code(j.baseline)}",
@@ -112,6 +122,7 @@ def primary_row(results: Results, j: Judgement) -> dict:
         "Paper (points)": num(d, sign=True),
         "Ours, final epoch": num(c.diff, sign=True),
         ci_label(j.alpha): interval(c.ci_low, c.ci_high, sign=True),
+        "Ours − paper, with its noise": interval(a.ci_low, a.ci_high, sign=True),
         "n": f"{c.n_treatment} vs {c.n_baseline}",
         "Welch p": p_value(c.p),
         "Bonferroni p (family of 5)": p_value(j.family_p),

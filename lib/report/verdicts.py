@@ -1,7 +1,7 @@
 """The rule applied to the records: every claim and contrast judged the same way.
 
 The paper's five improvement claims are the pre-stated primary family, judged together
-(Bonferroni, ``stats.family_alpha``): each at 99 % so that all five verdicts hold with 95 %
+(Bonferroni, ``power.family_alpha``): each at 99 % so that all five verdicts hold with 95 %
 confidence, with Bonferroni-adjusted p values; every other comparison is exploratory, at
 95 %. Each Welch verdict on the final epoch has sensitivity verdicts beside it, at the same
 level, that never replace it: the exact permutation test (where it can decide) and the
@@ -16,7 +16,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from lib import sensitivity, stats
+from lib import power, sensitivity, stats
+from lib.ablations import PAPER_RUNS
 from lib.report.architecture import trains_identically
 from lib.report.claims import BASELINE, SHORT, improvement_claims
 from lib.report.results import LAST_TWO, Results
@@ -34,7 +35,7 @@ class Judgement:
     assessment: stats.Assessment  # Welch on the final epoch (the verdict) and power
     sensitivity: tuple[tuple[str, str], ...]  # (analysis, its verdict), never the verdict
     identical: bool  # the two arms train identically through the compared epoch
-    alpha: float = stats.ALPHA  # each test's level: stats.family_alpha in the primary family
+    alpha: float = stats.ALPHA  # each test's level: power.family_alpha in the primary family
     family_p: float = math.nan  # Bonferroni-adjusted p, set for the primary family only
 
     @property
@@ -66,21 +67,23 @@ def judge(
     direction: int = 0,
     alpha: float = stats.ALPHA,
 ) -> Judgement:
-    """``arm - baseline`` against the paper's ``claim`` (points), a ``direction`` (+1/-1)
-    or nothing (a contrast the paper never made), every test at level ``alpha``."""
+    """``arm - baseline`` against the paper's ``claim`` (points, a difference of means of
+    ``PAPER_RUNS`` runs per arm), a ``direction`` (+1/-1) or nothing (a contrast the paper
+    never made), every test at level ``alpha``."""
     treatment, control = results.values(arm, paper_epochs), results.values(baseline, paper_epochs)
-    last_two = stats.interval_verdict(
-        results.compare(arm, baseline, paper_epochs, LAST_TWO, confidence=1 - alpha),
-        claim,
-        direction,
-    )
-    analyses = sensitivity.verdicts(treatment, control, claim, direction, alpha)
+    rule = dict(claim=claim, direction=direction, alpha=alpha, claim_runs=PAPER_RUNS)
+    last_two = stats.assess(
+        results.values(arm, paper_epochs, LAST_TWO),
+        results.values(baseline, paper_epochs, LAST_TWO),
+        **rule,
+    ).verdict
+    analyses = sensitivity.verdicts(treatment, control, **rule)
     horizon = results.horizon(paper_epochs)
     return Judgement(
         arm,
         baseline,
         paper_epochs,
-        assessment=stats.assess(treatment, control, claim, direction, alpha),
+        assessment=stats.assess(treatment, control, **rule),
         sensitivity=(*analyses, (LAST_TWO_EPOCHS, last_two)),
         identical=trains_identically(arm, baseline, results.model_profile, horizon),
         alpha=alpha,
@@ -89,11 +92,11 @@ def judge(
 
 def primary_family(results: Results) -> list[Judgement]:
     """The paper's improvements over the baseline, in the paper's order, judged together:
-    every test at ``stats.family_alpha`` of the five, Welch p values Bonferroni-adjusted."""
+    every test at ``power.family_alpha`` of the five, Welch p values Bonferroni-adjusted."""
     claims = improvement_claims()
-    alpha = stats.family_alpha(len(claims))
+    alpha = power.family_alpha(len(claims))
     judged = [judge(results, arm, BASELINE, e, claim=d, alpha=alpha) for _, arm, e, d in claims]
-    adjusted = stats.bonferroni([j.comparison.p for j in judged])
+    adjusted = power.bonferroni([j.comparison.p for j in judged])
     return [dataclasses.replace(j, family_p=p) for j, p in zip(judged, adjusted, strict=True)]
 
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from lib import stats
+from lib import power, stats
 from lib.report import formatting as fmt
 from lib.report.results import Results
 
@@ -74,7 +74,7 @@ def test_power_note_for_open_verdicts():
     assert not fmt.leaves_open(stats.REPRODUCED)
     primary = stats.assess([x + 1 for x in base], base, claim=1.0, alpha=0.01)
     assert fmt.power_note(primary) == (
-        f"n = 3 per arm detects {fmt.num(stats.detectable_effect(1.0, 3, alpha=0.01))} points "
+        f"n = 3 per arm detects {fmt.num(power.detectable_effect(1.0, 3, alpha=0.01))} points "
         "or more (80 % power, at the 1 % level); 26 seeds per arm would detect the claimed +1.00"
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 
-from lib import stats
+from lib import power, stats
 from lib.ablations import ARMS
 from lib.report import claims, notes, prose, verdicts
 from lib.report.convergence import convergence
@@ -22,6 +22,11 @@ def test_finding_quotes_our_comparison(smoke):
         assert f"**{num(c.diff, sign=True)} points**" in text and p_value(c.p) in text
         assert f"Bonferroni-adjusted over the five primary claims {p_value(j.family_p)}" in text
         assert f"simultaneous 95 % CI {interval(c.ci_low, c.ci_high, sign=True)}" in text
+        # ours minus the paper's +d, with the noise of the paper's runs
+        assert j.assessment.against.diff == c.diff - j.assessment.claim
+        a = j.assessment.against
+        said = f"{num(a.diff, sign=True)} {interval(a.ci_low, a.ci_high, sign=True)}"
+        assert f"ours minus the paper's is {said} with the noise of its 10 runs" in text
     assert text.count("Verdict: **") == 2 and "(smoke proxy)" in text
     assert text.count("Sensitivity: ") == 2
     for epochs in (10, 20):  # each analysis that agrees is named, or its other verdict is
@@ -75,7 +80,7 @@ def test_readings_and_beyond(smoke):
     assert "Across the 5 arms with at least two seeds" in spread and "80 % power" in spread
     sd = statistics.median(v for a in ARMS if math.isfinite(v := smoke.summary(a).sd))
     assert (
-        f"at the 1 % level of a primary claim {num(stats.detectable_effect(sd, 2, alpha=0.01))}"
+        f"at the 1 % level of a primary claim {num(power.detectable_effect(sd, 2, alpha=0.01))}"
         in (spread)
     )
     assert prose.torchvision_verdict(True).startswith("**Identical**")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from lib import stats
 from lib.report import claims, readings, tables, verdicts
 from lib.report.formatting import CI, interval, mean_sd, num, p_value
@@ -14,11 +16,16 @@ def test_accuracy_table_has_every_claim_with_our_number(smoke):
     assert len(table) == len(accuracy)
     for row, (_, arm, epochs, value) in zip(table.to_dict("records"), accuracy, strict=True):
         assert row["Paper"] == f"{num(value)} %"  # as the browser test finds it in the intro
-        assert row["Ours, final epoch (mean ± sd)"] == mean_sd(smoke.summary(arm, epochs))
+        s = smoke.summary(arm, epochs)
+        assert row["Ours, final epoch (mean ± sd)"] == mean_sd(s)
+        # the margin: our CI's half-width widened by the paper's 10 runs, sqrt(1 + n/10)
+        margin = s.half_width * math.sqrt(1 + s.n / 10)
+        assert row["Ours − paper ± margin"] == f"{num(s.mean - value, sign=True)} ± {num(margin)}"
     assert list(table[CI])  # every row has an interval cell
     compact = tables.accuracy_table(smoke, compact=True)  # page one
     assert list(compact.columns) == [
-        "Table", "Model", "Epochs", "Paper", "Ours, final epoch (mean ± sd)", "Ours − paper",
+        "Table", "Model", "Epochs", "Paper", "Ours, final epoch (mean ± sd)",
+        "Ours − paper ± margin",
         "Verdict",
     ]  # fmt: skip
     assert compact.equals(table[compact.columns])
@@ -33,6 +40,10 @@ def test_primary_table_shows_the_family_interval_power_and_sensitivity(smoke):
         interval(j.comparison.ci_low, j.comparison.ci_high, sign=True) for j in family
     ]
     assert "95 % CI" not in table.columns  # the family's interval only, the one judged
+    assert list(table["Ours − paper, with its noise"]) == [
+        interval(j.assessment.against.ci_low, j.assessment.against.ci_high, sign=True)
+        for j in family
+    ]
     for cell, j in zip(table["Verdict"], family, strict=True):
         assert j.verdict in cell and "(smoke proxy)" in cell
         assert ("seeds per arm would detect the claimed" in cell) == (

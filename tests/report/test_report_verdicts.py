@@ -54,7 +54,10 @@ def test_a_judgement_is_the_rule_on_the_records(smoke):
     assert dict(j.sensitivity) == {
         sensitivity.PAIRED: sensitivity.paired_verdict(a, b, claim=2.92, claim_runs=10),
         verdicts.LAST_TWO_EPOCHS: last_two,
+        verdicts.EXACT_CLAIM: stats.assess(a, b, claim=2.92).verdict,
     }
+    contrast = verdicts.judge(smoke, "improved")  # no number: nothing to take as exact
+    assert verdicts.EXACT_CLAIM not in dict(contrast.sensitivity)
     assert not j.identical and math.isnan(j.family_p)  # adjusted p: the family's only
     assert j.alpha == stats.ALPHA
     assert j.changes == [(name, v) for name, v in j.sensitivity if v != j.verdict]

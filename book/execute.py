@@ -19,15 +19,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import os
 import shutil
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from itertools import repeat
 from pathlib import Path
 
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+LOGGER = logging.getLogger("book.execute")
 
 
 def chapters(toc: Path = REPO / "_toc.yml") -> list[Path]:
@@ -38,10 +42,22 @@ def chapters(toc: Path = REPO / "_toc.yml") -> list[Path]:
     return [REPO / f"{n}.ipynb" for n in files if not (REPO / f"{n}.md").exists()]
 
 
+def execute_one(cache_dir: str, uri: str, timeout: int) -> tuple[list, list, list]:
+    """One chapter, in a pool worker, by jupyter-cache's serial executor: the uris that
+    succeeded, raised (a cell) and errored (the executor, e.g. a kernel that died)."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.executors import load_executor
+
+    executor = load_executor("local-serial", get_cache(cache_dir), logger=LOGGER)
+    result = executor.run_and_cache(filter_uris=[uri], timeout=timeout, allow_errors=False)
+    return result.succeeded, result.excepted, result.errored
+
+
 def execute(out: Path, timeout: int = 300, notebooks: list[Path] | None = None) -> int:
     from jupyter_cache import get_cache
     from jupyter_cache.cache.db import NbProjectRecord
     from jupyter_cache.executors import load_executor
+    from jupyter_cache.executors.base import ExecutorRunResult
 
     # The kernels import this checkout's lib, whatever the environment has installed.
     os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -51,21 +67,24 @@ def execute(out: Path, timeout: int = 300, notebooks: list[Path] | None = None) 
     shutil.rmtree(cache_dir, ignore_errors=True)  # results may have changed: never reuse
     cache = get_cache(str(cache_dir))
     notebooks = notebooks or chapters()
-    for path in notebooks:
-        cache.add_nb_to_project(str(path))
-    logger = logging.getLogger("book.execute")
+    uris = [cache.add_nb_to_project(str(path)).uri for path in notebooks]
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     started = time.perf_counter()
-    result = load_executor("local-parallel", cache, logger=logger).run_and_cache(
-        timeout=timeout, allow_errors=False
-    )
+    # Our own pool rather than jupyter-cache's "local-parallel": that one ends its
+    # multiprocessing.Pool with SIGTERM, and nbclient leaves a SIGTERM handler installed in a
+    # worker whose kernel died at start-up, so the pool waited for that worker forever. These
+    # workers exit when the pool shuts down; "spawn" starts them without the parent's locks.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=spawn) as pool:
+        parts = list(pool.map(execute_one, repeat(str(cache_dir)), uris, repeat(timeout)))
+    result = ExecutorRunResult(*([uri for part in parts for uri in part[k]] for k in range(3)))
     if result.errored:
         # "Errored" is the executor failing, not a cell raising ("excepted"): typically a
         # kernel that died at start-up because two parallel kernels raced for one port
         # (jupyter_client picks a free port, the kernel binds it a moment later). Those
         # chapters get one more try, one kernel at a time.
         print(f"retrying {len(result.errored)} chapter(s) whose kernel failed, one at a time")
-        retry = load_executor("local-serial", cache, logger=logger).run_and_cache(
+        retry = load_executor("local-serial", cache, logger=LOGGER).run_and_cache(
             filter_uris=result.errored, timeout=timeout, allow_errors=False
         )
         result.succeeded += retry.succeeded

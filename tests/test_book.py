@@ -261,9 +261,8 @@ def test_reproducibility_page_names_every_record_left_out(site):
 
 
 def execute_in_child(out: Path, notebooks: list[Path]) -> subprocess.CompletedProcess:
-    """book/execute.py's ``execute`` in a fresh process, as `make book` runs it: its pool
-    forks, and a fork of a threaded process (a pytest-xdist worker) can hang on a lock that
-    another thread held at the fork."""
+    """book/execute.py's ``execute`` in a fresh process, as `make book` runs it (its own
+    process pool, its own signal handlers), not inside a threaded pytest-xdist worker."""
     code = (
         "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import execute; "
         "sys.exit(execute.execute(Path(sys.argv[2]), 60, [Path(p) for p in sys.argv[3:]]))"
@@ -300,7 +299,9 @@ def test_a_chapter_error_fails_the_build(tmp_path):
 
 def test_a_kernel_that_dies_at_start_up_gets_one_more_try(tmp_path, flaky_kernel):
     """CI once lost a chapter to two parallel kernels racing for one port ("Kernel died
-    before replying to kernel_info"): such a chapter is retried, a raising one is not."""
+    before replying to kernel_info"): such a chapter is retried, a raising one is not. And
+    the pool ends: with jupyter-cache's own pool, nbclient's SIGTERM handler, left behind in
+    the worker whose kernel died, kept that pool waiting forever in 3 of 10 runs here."""
     marker = flaky_kernel("flaky")
     notebook = write_notebook(tmp_path / "flaky.ipynb", "x = 1", kernel="flaky")
     done = execute_in_child(tmp_path / "out", [notebook])

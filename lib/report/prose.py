@@ -89,8 +89,9 @@ def finding(results: Results, arm: str, baseline: str = BASELINE) -> str:
                 "seeds in each arm."
                 if j.verdict == stats.NO_DATA
                 else f"({ci_label(j.alpha)} {interval(c.ci_low, c.ci_high, sign=True)}, "
-                f"{p_phrase(c.p, 'Welch p')}, Bonferroni-adjusted over the five primary "
-                f"claims {p_value(j.family_p)}, n = {c.n_treatment} vs {c.n_baseline}); the paper "
+                f"{p_phrase(c.p, 'Welch p')}, Bonferroni-adjusted over the "
+                f"{len(improvement_claims())} primary claims {p_value(j.family_p)}, "
+                f"n = {c.n_treatment} vs {c.n_baseline}); the paper "
                 f"reports {num(j.assessment.claim, sign=True)}, and ours minus the paper's is "
                 f"{against_phrase(j.assessment)} with the noise of its {PAPER_RUNS} runs per "
                 "arm. Verdict: "

@@ -20,7 +20,7 @@ def test_finding_quotes_our_comparison(smoke):
         c = j.comparison  # the family's: Welch at 99 %, the interval the verdict reads
         assert c.diff == smoke.compare("resnet34_lr", "resnet34", epochs).diff
         assert f"**{num(c.diff, sign=True)} points**" in text and p_value(c.p) in text
-        assert f"Bonferroni-adjusted over the five primary claims {p_value(j.family_p)}" in text
+        assert f"Bonferroni-adjusted over the 5 primary claims {p_value(j.family_p)}" in text
         assert f"simultaneous 95 % CI {interval(c.ci_low, c.ci_high, sign=True)}" in text
         # ours minus the paper's +d, with the noise of the paper's runs
         assert j.assessment.against.diff == c.diff - j.assessment.claim

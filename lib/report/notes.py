@@ -15,7 +15,7 @@ from lib.ablations import ARMS
 from lib.report.architecture import TORCH_VERSION
 from lib.report.formatting import folder_label, md_codes, protocol_phrase
 from lib.report.provenance import commits
-from lib.report.results import PROFILE_PREFERENCE, READY_SEEDS, Results
+from lib.report.results import PAPER_ARMS, PROFILE_PREFERENCE, READY_SEEDS, Results
 
 
 def _no_results(results: Results) -> bool:
@@ -55,8 +55,8 @@ def banner(results: Results) -> str:
         if results.chosen_by_environment
         else "chosen automatically: the first of "
         + " > ".join(PROFILE_PREFERENCE)
-        + f" whose five paper arms have {READY_SEEDS} complete seeds each (else the first "
-        "with records)"
+        + f" whose {len(PAPER_ARMS)} paper arms have {READY_SEEDS} complete seeds each (else the "
+        "first with records)"
     )
     others = [p for p in results.profiles_with_records if p != results.profile]
     lines += [

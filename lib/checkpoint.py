@@ -3,8 +3,10 @@
 After every epoch the training loop saves everything it needs to continue: model,
 optimizer and scheduler state, the RNG states and the metrics so far. A rerun of the same
 config resumes there and produces the record an uninterrupted run would have produced
-(same accuracies, losses and iteration losses). A checkpoint of another config, or one
-that cannot be read, is reported by name and ignored: the run restarts from epoch 0.
+(same accuracies, losses and iteration losses). A checkpoint of another config, of another
+effective precision (bf16 epochs must not continue in fp32 on a CPU without bf16, or the
+record would misstate how its first epochs ran), or one that cannot be read, is reported by
+name and ignored: the run restarts from epoch 0.
 
 At most one checkpoint exists per run, next to its record (``.checkpoint.pt``, git-ignored);
 whoever writes the run's final record deletes it. N seeds trained as one fused model
@@ -56,10 +58,11 @@ def epochs_done(payload: dict) -> int:
     return len(payload["progress"]["epoch_seconds"])
 
 
-def save(path: Path, configs: Sequence[RunConfig], state: dict) -> None:
+def save(path: Path, configs: Sequence[RunConfig], precision: str, state: dict) -> None:
     """Write ``state`` (model, optimizer, scheduler, progress ...) of the run(s) of
-    ``configs`` atomically: a temp file in the same folder, fsync, rename. A kill leaves
-    the previous checkpoint or this one."""
+    ``configs``, trained in the effective ``precision`` (bf16 or fp32), atomically: a temp
+    file in the same folder, fsync, rename. A kill leaves the previous checkpoint or this
+    one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -67,6 +70,7 @@ def save(path: Path, configs: Sequence[RunConfig], state: dict) -> None:
         "result_key": key(configs),
         "config": configs[0].to_dict(),
         "seeds": [c.seed for c in configs],
+        "precision": precision,
         "rng": rng_states(),
         **state,
     }
@@ -82,19 +86,20 @@ def save(path: Path, configs: Sequence[RunConfig], state: dict) -> None:
         raise
 
 
-def load(path: Path | None, configs: Sequence[RunConfig], log=None) -> dict | None:
-    """The checkpoint at ``path`` if it continues the run(s) of ``configs``, else None.
+def load(path: Path | None, configs: Sequence[RunConfig], precision: str, log=None) -> dict | None:
+    """The checkpoint at ``path`` if it continues the run(s) of ``configs`` in the effective
+    ``precision``, else None.
 
-    Missing: None, silently. Unreadable, of another config or inconsistent: None, with a
-    line naming the file and the reason (on ``log``, default stderr), so the run restarts
-    from epoch 0 instead of crashing or mixing two experiments.
+    Missing: None, silently. Unreadable, of another config or precision, or inconsistent:
+    None, with a line naming the file and the reason (on ``log``, default stderr), so the
+    run restarts from epoch 0 instead of crashing or mixing two experiments.
     """
     if path is None or not Path(path).exists():
         return None
     log = log or (lambda line: print(line, file=sys.__stderr__, flush=True))
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-        problem = _problem(payload, configs)
+        problem = _problem(payload, configs, precision)
     except Exception as error:  # truncated zip, bad pickle, wrong types: all unusable
         problem = f"unreadable ({type(error).__name__}: {error})"
     if problem:
@@ -103,11 +108,13 @@ def load(path: Path | None, configs: Sequence[RunConfig], log=None) -> dict | No
     return payload
 
 
-def _problem(payload, configs: Sequence[RunConfig]) -> str:
+def _problem(payload, configs: Sequence[RunConfig], precision: str) -> str:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         return "not a checkpoint of this format"
     if payload.get("result_key") != key(configs):
         return f"made for another config (key {payload.get('result_key')}, this run {key(configs)})"
+    if payload.get("precision") != precision:
+        return f"trained in {payload.get('precision')}, this run trains in {precision}"
     done, epochs = epochs_done(payload), configs[0].epochs
     if not 0 < done < epochs:
         return f"holds {done} epochs of {epochs}"

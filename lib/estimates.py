@@ -1,6 +1,7 @@
 """How long the campaign's runs take on this machine: one-thread seconds per epoch of each
-arm, from its complete records and the idle bench (``results/bench``), and what that means
-for a run with its checkpointed epochs and a number of threads.
+arm, from its complete records and the idle bench (``results/bench``) in the precision this
+machine trains in (a CPU without bf16 trains in fp32, about 3.5x slower), and what that
+means for a run with its checkpointed epochs and a number of threads.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from lib.budget import EPOCH_MARGIN
 from lib.config import RunConfig
 from lib.rundirs import existing_state, run_dir
 from lib.runner import training_cost
+from lib.train import effective_precision, resolve_device
 
 # Measured on the 2-core dev CPU (bf16, batch 128, full width): two runs of one thread each
 # train 972 images/s for resnet34 and 71.1 for resnet34_inception, one run of two threads
@@ -23,17 +25,24 @@ from lib.runner import training_cost
 TWO_THREAD_EFFICIENCY = 0.90
 
 
+def precision_here(config: RunConfig) -> str:
+    """The precision ``config`` trains in on this machine."""
+    return effective_precision(config.precision, resolve_device(config.device))
+
+
 def epochs_checkpointed(config: RunConfig, results_dir: Path) -> int:
-    saved = checkpoint.load(checkpoint.path_for(run_dir(results_dir, config)), [config])
+    path = checkpoint.path_for(run_dir(results_dir, config))
+    saved = checkpoint.load(path, [config], precision_here(config))
     return checkpoint.epochs_done(saved) if saved else 0
 
 
 def core_seconds_per_epoch(configs: list[RunConfig], results_dir: Path) -> dict[str, float]:
     """One-thread seconds of an epoch of each arm at the best speed seen on this machine:
     the fastest epoch of the arm's complete records or the idle CPU bench under
-    ``results/bench``, whichever is faster (other work on the cores only slows a run
-    down, and a run that could finish must not be deferred for good); arms measured by
-    neither are scaled from the measured ones by nominal FLOPs."""
+    ``results/bench``, in the precision it trains in here, whichever is faster (other work
+    on the cores only slows a run down, and a run that could finish must not be deferred
+    for good); arms measured by neither are scaled from the measured ones by nominal FLOPs.
+    Nothing measured in this precision: {} (runs count as not measured yet)."""
     by_arm = {c.arm: c for c in configs}
     measured = _bench_core_seconds(results_dir, by_arm)
     for config in configs:
@@ -42,6 +51,8 @@ def core_seconds_per_epoch(configs: list[RunConfig], results_dir: Path) -> dict[
         record = records.read_record(
             records.record_path(results_dir, config.profile, config.arm, config.seed)
         )
+        if record["precision"] != precision_here(config):
+            continue
         elapsed = [0.0] + [e["elapsed_s"] for e in record["epochs"]]
         fastest = min(b - a for a, b in zip(elapsed, elapsed[1:], strict=False))
         seconds = one_thread_seconds(fastest, record["provenance"]["torch_threads"])
@@ -72,7 +83,9 @@ def _bench_core_seconds(results_dir: Path, by_arm: dict[str, RunConfig]) -> dict
         row["arm"]: EPOCH_MARGIN
         * one_thread_seconds(by_arm[row["arm"]].train_subset / row["median_images_per_s"], threads)
         for row in bench["results"]
-        if row["engine"] == "lib" and row["arm"] in by_arm
+        if row["engine"] == "lib"
+        and row["arm"] in by_arm
+        and row["precision"] == precision_here(by_arm[row["arm"]])
     }
 
 

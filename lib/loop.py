@@ -65,7 +65,7 @@ def run_epochs(
     states = [new_progress() for _ in configs]
     if checkpoint:
         checkpoints.remove_torn_writes(checkpoint)
-    saved = checkpoints.load(checkpoint, configs)
+    saved = checkpoints.load(checkpoint, configs, setup.precision)
     if saved:
         engine.load_state_dict(saved)
         checkpoints.restore_rng_states(saved["rng"])
@@ -139,7 +139,9 @@ def run_epochs(
             timing["cpu_s"] += time.process_time() - cpu_started
             cpu_started = time.process_time()
             progress = {"progress": timing, "more_progress": states[1:]}
-            checkpoints.save(checkpoint, configs, {**engine.state_dict(), **progress})
+            checkpoints.save(
+                checkpoint, configs, setup.precision, {**engine.state_dict(), **progress}
+            )
         for metrics in finished:  # after the checkpoint: a callback that raises loses nothing
             if on_epoch:
                 on_epoch(metrics)

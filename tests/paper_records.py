@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lib import records
+from lib import estimates, records
 from lib.ablations import run_config
 from lib.train import training_batches
 
@@ -18,6 +18,7 @@ def put_record(results: Path, arm: str, seed: int, **changes) -> Path:
     config = run_config(arm, "paper", seed)
     record.update(arm=arm, seed=seed, profile="paper", config=config.to_dict())
     record.update(result_key=config.result_key(), wall_time_s=3600.0 * config.epochs / 10)
+    record.update(precision=estimates.precision_here(config))  # as trained on this machine
     record["provenance"]["torch_threads"] = 1
     epochs = [  # 360 s each
         dict(record["epochs"][0], epoch=e + 1, elapsed_s=360.0 * (e + 1))

@@ -10,6 +10,7 @@ from paper_records import put_record
 
 from lib import campaign, checkpoint, records
 from lib.ablations import run_config
+from lib.estimates import precision_here
 from lib.rundirs import run_dir
 from lib.runner import plan
 
@@ -55,7 +56,9 @@ def test_table_counts_complete_checkpointed_and_missing_runs(tmp_path):
     put_record(tmp_path, "resnet34_selu", 0)  # 1 h for 10 epochs
     config = run_config("resnet34", "paper", 0)
     saved = checkpoint.path_for(run_dir(tmp_path, config))
-    checkpoint.save(saved, [config], {"progress": {"epoch_seconds": [1.0] * 4}})
+    checkpoint.save(
+        saved, [config], precision_here(config), {"progress": {"epoch_seconds": [1.0] * 4}}
+    )
     rows = campaign.table(campaign.campaign_plan()[:3], tmp_path).set_index("arm")
     assert list(rows.state) == ["complete", "in progress", "missing"]
     assert list(rows["epochs done"]) == ["10/10", "4/20", "0/20"]

@@ -95,6 +95,24 @@ def test_a_checkpoint_of_another_config_is_named_and_ignored(
     assert str(path) in err and "another config" in err and "restarts" in err
 
 
+def test_a_checkpoint_trained_in_another_precision_is_named_and_ignored(
+    uninterrupted, fmnist_small_test, tmp_path, capfd
+):
+    """A run paused on a CPU with bf16 must not go on in fp32 on one without it (or the
+    reverse): its record would misstate how its first epochs were trained."""
+    path = tmp_path / checkpoint.FILENAME
+    with pytest.raises(Stop):
+        train(tiny(), fmnist_small_test, False, stop_after(1), checkpoint=path)
+    payload = torch.load(path, weights_only=True)
+    assert payload["precision"] == "fp32"
+    torch.save({**payload, "precision": "bf16"}, path)  # as saved on a machine with bf16
+    record = train(tiny(), fmnist_small_test, progress=False, checkpoint=path)
+    assert numbers(record) == numbers(uninterrupted)
+    assert record["resumed_after_epochs"] == []
+    err = capfd.readouterr().err
+    assert str(path) in err and "trained in bf16, this run trains in fp32" in err
+
+
 @pytest.mark.parametrize(
     "damage",
     [lambda b: b[: len(b) // 2], lambda b: b"not a checkpoint", lambda b: b""],
@@ -170,8 +188,8 @@ def test_a_fused_group_pauses_and_resumes_to_its_uninterrupted_records(
     with pytest.raises(Paused) as paused:
         train_fused(group, fmnist_small_test, False, checkpoint=path, budget=AllowsOneEpoch())
     assert (paused.value.epochs_done, paused.value.epochs) == (1, 3)
-    assert checkpoint.load(path, group[:1]) is None  # neither one of its seeds alone
-    assert checkpoint.load(path, [tiny(), tiny(seed=2)]) is None  # nor another group
+    assert checkpoint.load(path, group[:1], "fp32") is None  # neither one of its seeds alone
+    assert checkpoint.load(path, [tiny(), tiny(seed=2)], "fp32") is None  # nor another group
     assert "another config" in capfd.readouterr().err
     resumed = train_fused(group, fmnist_small_test, progress=False, checkpoint=path)
     assert [numbers(r) for r in resumed] == [numbers(r) for r in whole]
@@ -209,8 +227,8 @@ def test_a_fused_group_with_a_diverged_seed_resumes_to_its_uninterrupted_records
 
 
 def test_load_ignores_a_missing_file_silently(tmp_path, capfd):
-    assert checkpoint.load(tmp_path / "none.pt", [tiny()]) is None
-    assert checkpoint.load(None, [tiny()]) is None
+    assert checkpoint.load(tmp_path / "none.pt", [tiny()], "fp32") is None
+    assert checkpoint.load(None, [tiny()], "fp32") is None
     assert capfd.readouterr().err == ""
 
 
@@ -328,7 +346,7 @@ def test_temp_files_of_a_torn_save_are_removed_by_the_run_not_by_readers(
     path = tmp_path / checkpoint.FILENAME
     torn = tmp_path / ".checkpoint-abc123.tmp"
     torn.write_bytes(b"half a checkpoint")
-    assert checkpoint.load(path, [tiny()]) is None and torn.exists()  # a reader leaves it
+    assert checkpoint.load(path, [tiny()], "fp32") is None and torn.exists()  # a reader leaves it
     with pytest.raises(Stop):  # the run that owns the checkpoint cleans up
         train(tiny(), fmnist_small_test, False, stop_after(1), checkpoint=path)
     assert not torn.exists() and path.exists()

@@ -26,6 +26,7 @@ def test_expected_time_of_a_run_uses_its_checkpoint_and_threads(tmp_path):
     checkpoint.save(
         checkpoint.path_for(run_dir(tmp_path, selu_1)),
         [selu_1],
+        estimates.precision_here(selu_1),
         {"progress": {"epoch_seconds": [1.0] * 9}},
     )
     assert estimates.seconds_left(selu_1, tmp_path, per_epoch, 1) == pytest.approx(360)
@@ -39,11 +40,12 @@ def test_the_fastest_epoch_or_the_idle_bench_sets_the_expected_speed(tmp_path):
     records.write_record(record, path)
     configs = campaign.campaign_plan()[:5]
     assert estimates.core_seconds_per_epoch(configs, tmp_path)["resnet34_selu"] == 160
+    here = estimates.precision_here(configs[0])
     bench = {
         "machine": {"cpu_count": os.cpu_count()},
         "results": [
-            {"arm": "resnet34", "engine": "lib", "median_images_per_s": 600.0},
-            {"arm": "resnet34", "engine": "naive", "median_images_per_s": 1.0},
+            {"arm": "resnet34", "engine": "lib", "precision": here, "median_images_per_s": 600.0},
+            {"arm": "resnet34", "engine": "naive", "precision": here, "median_images_per_s": 1.0},
         ],
     }
     (tmp_path / "bench").mkdir()
@@ -53,3 +55,23 @@ def test_the_fastest_epoch_or_the_idle_bench_sets_the_expected_speed(tmp_path):
     assert per_epoch["resnet34"] == pytest.approx(idle)  # the bench, not FLOP scaling
     assert per_epoch["resnet34_selu"] == 160  # its own record was faster still
     assert per_epoch["improved"] > per_epoch["resnet34_inception"] > per_epoch["resnet34"]
+
+
+def test_records_and_benches_of_another_precision_set_no_speed(tmp_path):
+    """A CPU without bf16 trains in fp32, about 3x slower: bf16 speeds would start runs
+    there that cannot finish within the chunk."""
+    configs = campaign.campaign_plan()[:5]
+    other = {"bf16": "fp32", "fp32": "bf16"}[estimates.precision_here(configs[0])]
+    put_record(tmp_path, "resnet34_selu", 0, precision=other)
+    bench = {
+        "machine": {"cpu_count": os.cpu_count()},
+        "results": [
+            {"arm": "resnet34", "engine": "lib", "precision": other, "median_images_per_s": 600.0}
+        ],
+    }
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "cpu-20990101-000000.json").write_text(json.dumps(bench))
+    assert estimates.core_seconds_per_epoch(configs, tmp_path) == {}
+    put_record(tmp_path, "resnet34_selu", 0)  # the same record, in this machine's precision
+    per_epoch = estimates.core_seconds_per_epoch(configs, tmp_path)
+    assert per_epoch["resnet34_selu"] == 360 and per_epoch["resnet34"] > 0

@@ -3,8 +3,8 @@
 ``python -m lib bench`` (``make bench``) measures training images/s (forward, backward and
 Adam step at batch 128 on the paper's full-width model) of
 
-* ``lib``: the campaign's own engine and step (``lib.train.SingleEngine``: bf16 autocast and
-  channels_last where supported, device-resident uint8 data normalised on the fly);
+* ``lib``: the campaign's own engine and step (``lib.train.SingleEngine``: bf16 autocast where
+  supported, channels_last with it and on CPUs, device-resident uint8 data normalised on the fly);
 * ``naive``: the textbook loop: ``torchvision.datasets.FashionMNIST`` with per-sample
   ``ToTensor`` + ``Normalize``, ``DataLoader(batch_size=128, shuffle=True)``, fp32, eager,
   contiguous tensors, one model;

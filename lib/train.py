@@ -83,10 +83,13 @@ def training_batches(config: RunConfig, epoch: int) -> list[torch.Tensor]:
 def execution_settings(
     precision: str, device: torch.device
 ) -> tuple[torch.memory_format, Callable[[], torch.autocast]]:
-    """(memory format, autocast factory) for an effective precision: channels_last and bf16
-    autocast when ``precision`` is bf16, contiguous fp32 otherwise."""
+    """(memory format, autocast factory) for an effective precision: bf16 autocast when
+    ``precision`` is bf16; channels_last with bf16 and on every CPU (fp32 on a CPU without
+    AVX-512, one thread, batch 128, measured 2026-12-01: resnet34 177-183 images/s against
+    130-151 contiguous, resnet34_inception 10.2-10.7 against 9.8-10.5)."""
     fast = precision == "bf16"
-    memory_format = torch.channels_last if fast else torch.contiguous_format
+    nhwc = fast or device.type == "cpu"
+    memory_format = torch.channels_last if nhwc else torch.contiguous_format
 
     def autocast() -> torch.autocast:
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=fast)

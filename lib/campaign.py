@@ -10,6 +10,7 @@ plan stands; ``commit`` commits the complete, clean-commit records (never a part
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -33,6 +34,7 @@ PAPER_ARMS = [name for name, arm in ARMS.items() if arm.paper_accuracy]
 # Two runs of one thread each by default: they train more images per second in total than
 # one run of two threads (lib.estimates.TWO_THREAD_EFFICIENCY has the measurement).
 JOBS = 2
+UNMEASURED = "time left unknown until a run completes in the precision this machine trains in"
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,11 @@ def table(configs: list[RunConfig], results_dir: Path) -> pd.DataFrame:
     for config in configs:
         state, _ = existing_state(results_dir, config)
         done = config.epochs if state == "complete" else epochs_checkpointed(config, results_dir)
-        left = (config.epochs - done) * per_epoch[config.arm] if config.arm in per_epoch else None
+        left = (
+            (config.epochs - done) * per_epoch.get(config.arm, math.nan)
+            if done < config.epochs
+            else 0
+        )
         rows.append(
             {
                 "stage": stage_of(config) if config.profile == PROFILE else "",
@@ -78,7 +84,7 @@ def table(configs: list[RunConfig], results_dir: Path) -> pd.DataFrame:
                 "seed": config.seed,
                 "state": _progress(state, done, is_running(results_dir, config)),
                 "epochs done": f"{done}/{config.epochs}",
-                "core-hours left": None if left is None else round(left / 3600, 2),
+                "core-hours left": round(left / 3600, 2),
             }
         )
     return pd.DataFrame(rows)
@@ -112,7 +118,7 @@ def chunk_summary(
         + (
             f"about {left.sum():.1f} core-hours left ({left.sum() / 2:.1f} h on 2 cores)"
             if left.notna().all()
-            else "time left unknown until a run of each arm is measured"
+            else UNMEASURED
         ),
     ]
     return "\n".join(lines)
@@ -208,6 +214,8 @@ def status(results_dir: Path = records.RESULTS_DIR) -> str:
     left = rows["core-hours left"]
     if left.notna().all():
         lines.append(f"\nleft: {left.sum():.1f} core-hours ({left.sum() / 2:.1f} h on 2 cores)")
+    else:
+        lines.append(f"\nleft: {UNMEASURED}")
     return "\n".join(lines)
 
 

@@ -114,7 +114,8 @@ def _problem(payload, configs: Sequence[RunConfig], precision: str) -> str:
     if payload.get("result_key") != key(configs):
         return f"made for another config (key {payload.get('result_key')}, this run {key(configs)})"
     if payload.get("precision") != precision:
-        return f"trained in {payload.get('precision')}, this run trains in {precision}"
+        trained = payload.get("precision") or "an unrecorded precision"
+        return f"trained in {trained}, this run trains in {precision}"
     done, epochs = epochs_done(payload), configs[0].epochs
     if not 0 < done < epochs:
         return f"holds {done} epochs of {epochs}"

@@ -31,8 +31,10 @@ def precision_here(config: RunConfig) -> str:
 
 
 def epochs_checkpointed(config: RunConfig, results_dir: Path) -> int:
+    """Epochs the run's checkpoint holds (0 if it has none the run could resume from: the
+    run itself says why when it starts)."""
     path = checkpoint.path_for(run_dir(results_dir, config))
-    saved = checkpoint.load(path, [config], precision_here(config))
+    saved = checkpoint.load(path, [config], precision_here(config), log=lambda line: None)
     return checkpoint.epochs_done(saved) if saved else 0
 
 

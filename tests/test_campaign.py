@@ -68,6 +68,15 @@ def test_table_counts_complete_checkpointed_and_missing_runs(tmp_path):
     assert rows.loc["resnet34", "core-hours left"] == pytest.approx(1.6, rel=0.05)
 
 
+def test_table_leaves_time_unknown_without_a_record_of_this_machines_precision(tmp_path):
+    other = {"bf16": "fp32", "fp32": "bf16"}[precision_here(run_config("resnet34", "paper", 0))]
+    put_record(tmp_path, "resnet34_selu", 0, precision=other)
+    rows = campaign.table(campaign.campaign_plan()[:3], tmp_path).set_index("arm")
+    assert rows.loc["resnet34_selu", "core-hours left"] == 0  # complete: nothing left
+    assert rows.loc[["resnet34", "resnet34_lr"], "core-hours left"].isna().all()
+    assert campaign.UNMEASURED in campaign.status(tmp_path)
+
+
 @pytest.mark.parametrize("across_chunks", [False, True])
 def test_a_chunk_defers_runs_longer_than_its_budget_or_across_chunks_than_an_epoch(
     across_chunks, tmp_path, monkeypatch

@@ -3,7 +3,9 @@ the grammar is ``lib.cli``, what each command does is here."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
 
 from lib import checkpoint, records
@@ -265,5 +267,24 @@ def _bench(args, parser) -> int:
     return 0
 
 
+def stop_with_descendants(signum, frame) -> None:
+    """On SIGTERM or SIGHUP: end every process this one started, then exit. A batch's run
+    processes and their Jupyter kernels (which sit in sessions of their own) would
+    otherwise go on training, and writing the run's checkpoint, after the batch that
+    holds the run's lock is gone."""
+    import psutil
+
+    for process in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.terminate()
+    raise SystemExit(128 + signum)
+
+
+def install_stop_handlers() -> None:
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, stop_with_descendants)
+
+
 if __name__ == "__main__":
+    install_stop_handlers()
     sys.exit(main())

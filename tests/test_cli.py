@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -266,3 +268,31 @@ def test_unreachable_scheduler_from_the_shell(tmp_path):
     assert result.stderr.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:1")
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stopped_command_stops_the_processes_it_started():
+    """A batch stopped with SIGTERM must not leave its run process, or that one's Jupyter
+    kernel (started in a session of its own), training on without the run's lock."""
+    import psutil
+
+    script = (
+        "import subprocess, time\n"
+        "from lib.__main__ import install_stop_handlers\n"
+        "install_stop_handlers()\n"
+        "kernel = subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+        "print(kernel.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    batch = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    kernel = psutil.Process(int(batch.stdout.readline()))
+    batch.terminate()
+    assert batch.wait(timeout=60) == 128 + signal.SIGTERM
+    deadline = time.time() + 60
+    while time.time() < deadline and kernel.is_running():
+        if kernel.status() == psutil.STATUS_ZOMBIE:  # ended, not yet reaped by init
+            break
+        time.sleep(0.1)
+    else:
+        assert not kernel.is_running(), "the started process outlived the stopped command"

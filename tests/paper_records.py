@@ -12,6 +12,11 @@ from lib.train import training_batches
 CPU_RECORD = records.REPO / "results" / "cpu" / "resnet34_selu" / "seed-0" / "record.json"
 
 
+def other_precision(arm: str = "resnet34") -> str:
+    """The precision this machine does not train in (records of it give it no speed)."""
+    return {"bf16": "fp32", "fp32": "bf16"}[estimates.precision_here(run_config(arm, "paper", 0))]
+
+
 def put_record(results: Path, arm: str, seed: int, **changes) -> Path:
     """A copy of a real record, rewritten as the paper-profile record of (arm, seed)."""
     record = json.loads(CPU_RECORD.read_text())

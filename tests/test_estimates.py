@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from paper_records import put_record
+from paper_records import other_precision, put_record
 
 from lib import campaign, checkpoint, estimates, records
 from lib.ablations import run_config
@@ -61,7 +61,7 @@ def test_records_and_benches_of_another_precision_set_no_speed(tmp_path):
     """A CPU without bf16 trains in fp32, about 3x slower: bf16 speeds would start runs
     there that cannot finish within the chunk."""
     configs = campaign.campaign_plan()[:5]
-    other = {"bf16": "fp32", "fp32": "bf16"}[estimates.precision_here(configs[0])]
+    other = other_precision(configs[0].arm)
     put_record(tmp_path, "resnet34_selu", 0, precision=other)
     bench = {
         "machine": {"cpu_count": os.cpu_count()},

@@ -50,8 +50,8 @@ runs: setup data
 		$(if $(ARMS),--arms $(ARMS)) $(if $(SEEDS),--seeds $(SEEDS))
 
 # The paper campaign in chunks: each `make campaign` checks HEAD out into .campaign/worktree
-# and runs the plan's next runs there in the background for BUDGET (no epoch starts that
-# cannot end within it; paused runs resume next time). Records land in results/paper/.
+# and runs the plan's next runs there in the background for BUDGET (no training step starts
+# that cannot end within it; paused runs resume next time). Records land in results/paper/.
 # RUNS_AT_ONCE=1 gives one run both cores (a long run that must end within the chunk).
 # ACROSS_CHUNKS=1 also starts runs longer than the chunk: they pause with their checkpoint
 # and resume in the next chunk, where the checkout (and its git-ignored checkpoints) lasts.

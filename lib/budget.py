@@ -1,8 +1,9 @@
-"""A time budget for a chunk of the campaign: no epoch starts that cannot end before it.
+"""A time budget for a chunk of the campaign: no training step starts that cannot end before it.
 
 The runner turns ``--budget 150m`` into a deadline (a wall-clock instant) and hands it to
-every run it starts; each run asks before an epoch whether the epoch fits and, if not,
-stops cleanly with its checkpoint kept (``Paused``). The next chunk resumes it.
+every run it starts; each run asks before every step whether it fits (after an epoch's last
+step: with the evaluation) and, if not, checkpoints the steps done and stops cleanly
+(``Paused``). The next chunk resumes it where it stopped, inside an epoch if need be.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ PAUSED_EXIT = 75
 
 
 class Paused(Exception):
-    """The budget ends before the next epoch could finish: the run stops, resumable."""
+    """The budget ends before the next step could finish: the run stops, resumable."""
 
-    def __init__(self, epochs_done: int, epochs: int):
-        super().__init__(f"paused after {epochs_done}/{epochs} epochs (time budget)")
+    def __init__(self, epochs_done: float, epochs: int):
+        super().__init__(f"paused after {epochs_done:.4g}/{epochs} epochs (time budget)")
         self.epochs_done, self.epochs = epochs_done, epochs
 
 

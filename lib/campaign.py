@@ -23,7 +23,7 @@ import pandas as pd
 from lib import records
 from lib.ablations import ARMS
 from lib.config import RunConfig, run_name
-from lib.estimates import core_seconds_per_epoch, epochs_checkpointed, seconds_left, seconds_with
+from lib.estimates import core_seconds_per_epoch, epochs_checkpointed, seconds_left
 from lib.rundirs import existing_state, is_running, run_dir
 from lib.runner import plan
 from lib.worktrees import git, prepare_worktree, running_chunks
@@ -83,7 +83,7 @@ def table(configs: list[RunConfig], results_dir: Path) -> pd.DataFrame:
                 "arm": config.arm,
                 "seed": config.seed,
                 "state": _progress(state, done, is_running(results_dir, config)),
-                "epochs done": f"{done}/{config.epochs}",
+                "epochs done": f"{done:.3g}/{config.epochs}",  # inside an epoch: 4.25/10
                 "core-hours left": round(left / 3600, 2),
             }
         )
@@ -165,9 +165,9 @@ def run(budget_s: float, results_dir: Path, jobs: int = JOBS, across_chunks: boo
     A run starts only if it is expected to finish within the budget (a fresh checkout
     has no checkpoints: a run cut off at a session's end would be lost); the next runs of
     the plan that fit take its place. ``across_chunks`` starts the plan's runs in order
-    if their next epoch fits: one that cannot finish pauses at the budget with its
-    checkpoint and resumes in the next chunk on this checkout (runs longer than any chunk
-    need this)."""
+    whatever their length: one that cannot finish pauses at the budget with its checkpoint
+    (inside an epoch if need be) and resumes in the next chunk on this checkout (runs
+    longer than any chunk need this)."""
     from lib.budget import Budget
     from lib.runner import cpu_seconds_of_children, run_batch, summarise
 
@@ -183,8 +183,8 @@ def run(budget_s: float, results_dir: Path, jobs: int = JOBS, across_chunks: boo
     )
 
     def must_fit(config: RunConfig) -> float | None:  # seconds; None: not measured yet
-        if across_chunks:
-            return seconds_with(per_epoch[config.arm], threads) if config.arm in per_epoch else None
+        if across_chunks:  # any run progresses: it pauses inside an epoch if need be
+            return None
         return seconds_left(config, results_dir, per_epoch, threads)
 
     outcomes = run_batch(

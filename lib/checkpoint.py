@@ -1,7 +1,9 @@
 """Epoch checkpoints: a run killed or paused at any moment goes on from its last epoch.
 
 After every epoch the training loop saves everything it needs to continue: model,
-optimizer and scheduler state, the RNG states and the metrics so far. A rerun of the same
+optimizer and scheduler state, the RNG states and the metrics so far; inside a long epoch,
+and when the time budget ends in one, also the steps done of it (their losses, images and
+seconds: the epoch's batch order is a function of seed and epoch). A rerun of the same
 config resumes there and produces the record an uninterrupted run would have produced
 (same accuracies, losses and iteration losses). A checkpoint of another config, of another
 effective precision (bf16 epochs must not continue in fp32 on a CPU without bf16, or the
@@ -53,9 +55,13 @@ def key(configs: Sequence[RunConfig]) -> str:
     return "+".join(c.result_key() for c in configs)
 
 
-def epochs_done(payload: dict) -> int:
-    """The epochs a checkpoint holds (every model of a fused one trained them all)."""
-    return len(payload["progress"]["epoch_seconds"])
+def epochs_done(payload: dict) -> float:
+    """The epochs a checkpoint holds (every model of a fused one trained them all): whole
+    epochs, plus the fraction of steps of one in progress (a checkpoint inside an epoch)."""
+    progress = payload["progress"]
+    partial = progress.get("partial") or {}
+    whole = len(progress["epoch_seconds"])
+    return whole + partial["steps"] / partial["of"] if partial else whole
 
 
 def save(path: Path, configs: Sequence[RunConfig], precision: str, state: dict) -> None:

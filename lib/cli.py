@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--deadline",
         type=float,
-        help=f"unix time at which to stop before an epoch that would end later "
+        help=f"unix time at which to stop before a step that would end later "
         f"(exit {PAUSED_EXIT}, checkpoint kept; the runner sets it from --budget)",
     )
     _add_overrides(train)
@@ -130,8 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument(
         "--budget",
         type=parse_duration,
-        help="time budget, e.g. 150m or 2.5h: no epoch starts that cannot end within it; "
-        "paused runs keep their checkpoint and resume on the next call",
+        help="time budget, e.g. 150m or 2.5h: no training step starts that cannot end "
+        "within it; paused runs keep their checkpoint (inside an epoch if need be) and "
+        "resume on the next call",
     )
     _add_overrides(runs)
 

@@ -30,9 +30,9 @@ def precision_here(config: RunConfig) -> str:
     return effective_precision(config.precision, resolve_device(config.device))
 
 
-def epochs_checkpointed(config: RunConfig, results_dir: Path) -> int:
-    """Epochs the run's checkpoint holds (0 if it has none the run could resume from: the
-    run itself says why when it starts)."""
+def epochs_checkpointed(config: RunConfig, results_dir: Path) -> float:
+    """Epochs the run's checkpoint holds, a fraction inside one (0 if it has none the run
+    could resume from: the run itself says why when it starts)."""
     path = checkpoint.path_for(run_dir(results_dir, config))
     saved = checkpoint.load(path, [config], precision_here(config), log=lambda line: None)
     return checkpoint.epochs_done(saved) if saved else 0

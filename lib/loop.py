@@ -3,8 +3,10 @@
 Per epoch: the engine's batches and steps under a progress bar, the non-finite-loss check
 (a model whose loss is NaN or infinite fails at the end of that epoch; the others train
 on), the LR schedule, the evaluation on the full test set, the metrics; after every epoch
-a checkpoint (of the one model, or of all N fused ones) and, before every epoch, the time
-budget's question whether it can end in time. The records are written by ``lib.records``.
+a checkpoint (of the one model, or of all N fused ones). Before every step the time
+budget is asked whether the step (and, after the last one, the evaluation) ends in time;
+when it does not, the steps done so far are checkpointed and the run pauses. Long epochs
+are also checkpointed every ``SAVE_EVERY_S``. The records are written by ``lib.records``.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from lib import records
 from lib.budget import EPOCH_MARGIN, Budget, Paused
 from lib.config import run_name
 
-# Steps timed at the start of an epoch to project its length when no epoch has been timed yet
-PROBE_STEPS = 5
+# A full-resolution arm trains 47-100 min per epoch in fp32 on a 2-core CPU: a kill loses
+# at most this much of it (a full-width checkpoint, about 250 MB, takes seconds to write)
+SAVE_EVERY_S = 15 * 60
+# Before a step, the budget must hold this many steps: the step itself, a checkpoint, slack
+STEP_MARGIN = 3
 
 
 def new_progress() -> dict:
@@ -53,8 +58,9 @@ def run_epochs(
     per model (status ``complete`` or ``failed``).
 
     ``on_epoch``: called with each model's metrics after each epoch; ``checkpoint``: saved
-    after every epoch, resumed from when it continues the same configs; ``budget``: raise
-    ``Paused`` rather than start an epoch that would end after it.
+    after every epoch (and inside long ones), resumed from when it continues the same
+    configs; ``budget``: checkpoint and raise ``Paused`` rather than start a step that
+    would end after it.
     """
     configs, setup = engine.configs, engine.setup
     base, n = configs[0], len(configs)
@@ -71,42 +77,77 @@ def run_epochs(
         checkpoints.restore_rng_states(saved["rng"])
         states = [saved["progress"], *saved.get("more_progress", [])]
         done = checkpoints.epochs_done(saved)
-        states[0]["resumed_after_epochs"].append(done)
-        _log(f"{run_name(configs)}: resumed after epoch {done}")
+        states[0]["resumed_after_epochs"].append(round(done, 4))
+        _log(f"{run_name(configs)}: resumed after {done:.4g} epochs")
     alive = [not state.get("failure") for state in states]
     timing = states[0]  # one clock for all models: they train in the same steps
+    # The code that trained each segment: a resume by other code adds one
+    commits = timing.setdefault("commits", [])
+    if runs[0]["provenance"]["git_commit"] not in commits[-1:]:
+        commits.append(runs[0]["provenance"]["git_commit"])
     started, cpu_started = time.perf_counter() - timing["elapsed_s"], time.process_time()
+
+    def save(epoch_state: dict | None = None) -> None:
+        """Checkpoint the models after the last complete epoch and, with ``epoch_state``,
+        the steps of the epoch in progress."""
+        nonlocal cpu_started
+        timing["elapsed_s"] = time.perf_counter() - started
+        timing["cpu_s"] += time.process_time() - cpu_started
+        cpu_started = time.process_time()
+        progress = {"progress": {**timing, "partial": epoch_state}, "more_progress": states[1:]}
+        checkpoints.save(checkpoint, configs, setup.precision, {**engine.state_dict(), **progress})
+
     for epoch in range(len(timing["epoch_seconds"]), base.epochs):
-        epoch_started = time.perf_counter()
-        estimate = timing["epoch_seconds"][-1] if timing["epoch_seconds"] else None
-        if budget and not budget.allows(estimate or 0.0):
-            raise Paused(epoch, base.epochs)
+        partial = timing.pop("partial", None) or {}  # the steps of this epoch a checkpoint holds
         lr = engine.optimizer.param_groups[0]["lr"]
         batches = engine.batches(epoch)
+        first = partial.get("steps", 0)
+        losses = list(partial["losses"].to(setup.device)) if partial else []
+        images = partial.get("images", 0)
+        epoch_started = time.perf_counter() - partial.get("seconds", 0.0)
+        saved_at = (first, time.perf_counter())  # (step, when): what the checkpoint holds
+        # Seconds per step: the last epoch's until this segment has timed its own steps;
+        # after the last step the evaluation (as long as the last one; first: projected)
+        evaluation = timing.get("evaluation_s")  # (checkpoints before 2026-12-01 lack it)
+        steps_s = (
+            timing["epoch_seconds"][-1] - (evaluation or 0.0) if timing["epoch_seconds"] else 0.0
+        )
+        per_step = steps_s / len(batches)
         bar = tqdm(
-            batches,
+            total=len(batches),
+            initial=first,
             desc=f"{run_name(configs)} epoch {epoch + 1}/{base.epochs}",
             disable=not progress,
             leave=False,
             file=sys.__stderr__,  # the terminal, also from a papermill kernel
         )
-        losses, images = [], 0
-        for step, index in enumerate(bar):
-            # No epoch timed yet: project this one from PROBE_STEPS steps after step 0
-            # (which carries one-off costs: compilation, allocator and kernel warm-up).
-            if budget and estimate is None and step == 1:
-                probe_started = _clock(setup.device)
-            if budget and estimate is None and step == 1 + PROBE_STEPS:
-                per_step = (_clock(setup.device) - probe_started) / PROBE_STEPS
-                if not budget.allows(per_step * (len(batches) - step) * EPOCH_MARGIN):
-                    bar.close()
-                    raise Paused(epoch, base.epochs)
-            losses.append(engine.step(index.to(setup.device)))
-            images += len(index)
+        for step in range(first, len(batches)):
+            if step == first + 1:  # step ``first`` carries one-off costs (warm-up, compile)
+                timed_from = time.perf_counter()
+            if step > first + 1:
+                per_step = (time.perf_counter() - timed_from) / (step - first - 1)
+            needed = per_step * STEP_MARGIN  # the step, a checkpoint, slack
+            if step == len(batches) - 1:
+                needed += evaluation or per_step * len(batches) * (EPOCH_MARGIN - 1)
+            over = budget is not None and not budget.allows(needed)
+            due = time.perf_counter() - saved_at[1] >= SAVE_EVERY_S
+            if checkpoint and (over or due) and step > saved_at[0]:
+                seconds = time.perf_counter() - epoch_started
+                losses_so_far = torch.stack(losses).cpu()
+                save({"steps": step, "of": len(batches), "losses": losses_so_far,
+                      "images": images, "seconds": seconds})  # fmt: skip
+                saved_at = (step, time.perf_counter())
+            if over:
+                bar.close()
+                raise Paused(epoch + step / len(batches), base.epochs)
+            losses.append(engine.step(batches[step].to(setup.device)))
+            images += len(batches[step])
+            bar.update()
         epoch_losses = torch.stack(losses).float().cpu()  # [steps, N]
         if setup.device.type == "cuda":
             torch.cuda.synchronize()
-        seconds = time.perf_counter() - epoch_started
+        trained = time.perf_counter()
+        seconds = trained - epoch_started
         bar.close()
         for m, state in enumerate(states):
             if alive[m]:
@@ -133,21 +174,18 @@ def run_epochs(
                 + (f" (fused x{n})" if n > 1 else "")
             )
             finished.append(metrics)
+        timing["evaluation_s"] = time.perf_counter() - trained
         timing["epoch_seconds"].append(time.perf_counter() - epoch_started)
         if checkpoint and epoch + 1 < base.epochs:
-            timing["elapsed_s"] = time.perf_counter() - started
-            timing["cpu_s"] += time.process_time() - cpu_started
-            cpu_started = time.process_time()
-            progress = {"progress": timing, "more_progress": states[1:]}
-            checkpoints.save(
-                checkpoint, configs, setup.precision, {**engine.state_dict(), **progress}
-            )
+            save()
         for metrics in finished:  # after the checkpoint: a callback that raises loses nothing
             if on_epoch:
                 on_epoch(metrics)
     cpu_s = timing["cpu_s"] + time.process_time() - cpu_started
     for record, state in zip(runs, states, strict=True):
         record.update(resumed_after_epochs=timing["resumed_after_epochs"], cpu_time_s=cpu_s)
+        if len(commits) > 1:  # a run resumed by other code than began it says so
+            record["provenance"]["trained_by_commits"] = commits
         if state.get("failure"):  # (checkpoints written before 2026-11-30 lack the key)
             record.update(status="failed", reason=state["failure"])
         if n > 1:
@@ -176,13 +214,6 @@ def _add_losses(state, losses, epoch: int, seconds: float, images: int) -> bool:
         state["failure"] = f"non-finite training loss at iteration {at} (epoch {epoch + 1})"
         return False
     return True
-
-
-def _clock(device: torch.device) -> float:
-    """perf_counter once the device has run every queued step (CUDA runs them later)."""
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter()
 
 
 def _log(line: str) -> None:

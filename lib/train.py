@@ -254,9 +254,9 @@ def train(
 
     ``data`` may be preloaded on any device (it is moved to the training device);
     ``on_epoch`` is called with each epoch's metrics (notebooks use it to plot live);
-    ``checkpoint``: a file saved after every epoch and resumed from when it continues this
-    config; ``budget``: raise ``lib.budget.Paused`` instead of starting an epoch that would
-    end after it (the checkpoint keeps the run).
+    ``checkpoint``: a file saved after every epoch (and inside long ones) and resumed from
+    when it continues this config; ``budget``: raise ``lib.budget.Paused`` instead of
+    starting a step that would end after it (the checkpoint keeps the run).
     """
     engine = SingleEngine(config, data)
     return run_epochs(engine, progress, on_epoch, checkpoint, budget)[0]

@@ -132,16 +132,20 @@ def test_a_damaged_checkpoint_is_named_and_the_run_restarts(
     assert str(path) in err and "unreadable" in err
 
 
-class AllowsOneEpoch(Budget):
-    """A budget that lets the first epoch start and no other."""
+STEPS = 4  # tiny(): 512 images in batches of 128
 
-    def __init__(self):
+
+class AllowsSteps(Budget):
+    """A budget that lets the first ``steps`` training steps start and no other."""
+
+    def __init__(self, steps: int):
         super().__init__(deadline=float("inf"))
-        object.__setattr__(self, "asked", 0)
+        object.__setattr__(self, "steps", steps)
+        object.__setattr__(self, "asked", [])  # the seconds each step asked for
 
     def allows(self, seconds):
-        object.__setattr__(self, "asked", self.asked + 1)
-        return self.asked == 1
+        self.asked.append(seconds)
+        return len(self.asked) <= self.steps
 
 
 def test_budget_pauses_before_an_epoch_and_the_run_resumes(
@@ -149,33 +153,83 @@ def test_budget_pauses_before_an_epoch_and_the_run_resumes(
 ):
     path = tmp_path / checkpoint.FILENAME
     with pytest.raises(Paused) as paused:
-        train(tiny(), fmnist_small_test, False, checkpoint=path, budget=AllowsOneEpoch())
+        train(tiny(), fmnist_small_test, False, checkpoint=path, budget=AllowsSteps(STEPS))
     assert (paused.value.epochs_done, paused.value.epochs) == (1, 3)
+    assert checkpoint.epochs_done(torch.load(path, weights_only=True)) == 1
     resumed = train(tiny(), fmnist_small_test, progress=False, checkpoint=path)
     assert numbers(resumed) == numbers(uninterrupted)
 
 
-@pytest.mark.parametrize("images", [512, 1024], ids=["before the epoch", "probed in it"])
-def test_an_expired_budget_starts_nothing(images, fmnist_small_test, tmp_path):
+@pytest.mark.parametrize("chunks", [[1], [STEPS + 2], [2 * STEPS + 3], [1, 2, STEPS]])
+def test_budget_pauses_inside_an_epoch_and_the_run_resumes_at_that_step(
+    chunks, uninterrupted, fmnist_small_test, tmp_path
+):
+    """A chunk's end loses no step: the steps done of an epoch are checkpointed."""
     path = tmp_path / checkpoint.FILENAME
-    config = tiny(train_subset=images)  # 1024 images: the first steps are timed (probe)
+    done = 0
+    for steps in chunks:
+        with pytest.raises(Paused) as paused:
+            train(tiny(), fmnist_small_test, False, checkpoint=path, budget=AllowsSteps(steps))
+        done += steps
+        assert paused.value.epochs_done == pytest.approx(done / STEPS)
+        assert (
+            checkpoint.epochs_done(torch.load(path, weights_only=True)) == paused.value.epochs_done
+        )
+    resumed = train(tiny(), fmnist_small_test, progress=False, checkpoint=path)
+    assert numbers(resumed) == numbers(uninterrupted)
+    starts = [sum(chunks[: k + 1]) / STEPS for k in range(len(chunks))]
+    assert resumed["resumed_after_epochs"] == pytest.approx(starts)
+
+
+def test_long_epochs_are_checkpointed_inside_and_a_kill_loses_only_the_steps_since(
+    uninterrupted, fmnist_small_test, tmp_path, monkeypatch
+):
+    import lib.loop
+    import lib.train
+
+    monkeypatch.setattr(lib.loop, "SAVE_EVERY_S", 0.0)  # every step is past the interval
+    step, calls = lib.train.SingleEngine.step, []
+
+    def killed_at_step_7(engine, index):
+        calls.append(1)
+        if len(calls) == 7:  # the 3rd step of epoch 2
+            raise Stop
+        return step(engine, index)
+
+    path = tmp_path / checkpoint.FILENAME
+    with monkeypatch.context() as patch:
+        patch.setattr(lib.train.SingleEngine, "step", killed_at_step_7)
+        with pytest.raises(Stop):
+            train(tiny(), fmnist_small_test, False, checkpoint=path)
+    assert checkpoint.epochs_done(torch.load(path, weights_only=True)) == 1 + 2 / STEPS
+    resumed = train(tiny(), fmnist_small_test, progress=False, checkpoint=path)
+    assert numbers(resumed) == numbers(uninterrupted)
+    assert resumed["resumed_after_epochs"] == [1.5]
+
+
+def test_an_expired_budget_starts_nothing(fmnist_small_test, tmp_path):
+    path = tmp_path / checkpoint.FILENAME
     with pytest.raises(Paused) as paused:
-        train(config, fmnist_small_test, False, checkpoint=path, budget=Budget(0.0))
+        train(tiny(), fmnist_small_test, False, checkpoint=path, budget=Budget(0.0))
     assert paused.value.epochs_done == 0 and not path.exists()
 
 
-class TooShortForAnEpoch(Budget):
-    """Time left, but less than the projected epoch: the probe must say no."""
+def test_the_last_step_of_an_epoch_asks_room_for_the_evaluation(fmnist_small_test, monkeypatch):
+    import lib.train
 
-    def left(self):
-        return 1e-3
+    evaluate = lib.train.SingleEngine.evaluate
 
+    def slow_evaluation(engine):
+        time.sleep(2.0)
+        return evaluate(engine)
 
-def test_the_probe_pauses_an_epoch_that_would_not_fit(fmnist_small_test, tmp_path):
-    config = tiny(train_subset=1024)
-    with pytest.raises(Paused) as paused:
-        train(config, fmnist_small_test, False, budget=TooShortForAnEpoch(float("inf")))
-    assert paused.value.epochs_done == 0
+    monkeypatch.setattr(lib.train.SingleEngine, "evaluate", slow_evaluation)
+    budget = AllowsSteps(10**6)
+    train(tiny(), fmnist_small_test, False, budget=budget)
+    asked = torch.tensor(budget.asked).view(3, STEPS)  # epochs x steps
+    later = asked[1:]  # from epoch 2 the last evaluation's length is known
+    assert (later[:, -1] >= 2.0).all()
+    assert (later[:, :-1] < later[:, -1:] - 1.5).all()
 
 
 def test_a_fused_group_pauses_and_resumes_to_its_uninterrupted_records(
@@ -186,14 +240,14 @@ def test_a_fused_group_pauses_and_resumes_to_its_uninterrupted_records(
     whole = train_fused(group, fmnist_small_test, progress=False)
     path = tmp_path / checkpoint.FILENAME
     with pytest.raises(Paused) as paused:
-        train_fused(group, fmnist_small_test, False, checkpoint=path, budget=AllowsOneEpoch())
-    assert (paused.value.epochs_done, paused.value.epochs) == (1, 3)
+        train_fused(group, fmnist_small_test, False, checkpoint=path, budget=AllowsSteps(6))
+    assert (paused.value.epochs_done, paused.value.epochs) == (1.5, 3)  # inside epoch 2
     assert checkpoint.load(path, group[:1], "fp32") is None  # neither one of its seeds alone
     assert checkpoint.load(path, [tiny(), tiny(seed=2)], "fp32") is None  # nor another group
     assert "another config" in capfd.readouterr().err
     resumed = train_fused(group, fmnist_small_test, progress=False, checkpoint=path)
     assert [numbers(r) for r in resumed] == [numbers(r) for r in whole]
-    assert [r["resumed_after_epochs"] for r in resumed] == [[1], [1]]
+    assert [r["resumed_after_epochs"] for r in resumed] == [[1.5], [1.5]]
     assert [r["seed"] for r in resumed] == [0, 1]
 
 
@@ -217,7 +271,7 @@ def test_a_fused_group_with_a_diverged_seed_resumes_to_its_uninterrupted_records
     assert "non-finite training loss at iteration 0 (epoch 1)" in whole[0]["reason"]
     path = tmp_path / checkpoint.FILENAME
     with pytest.raises(Paused):
-        train_fused(group, fmnist_small_test, False, checkpoint=path, budget=AllowsOneEpoch())
+        train_fused(group, fmnist_small_test, False, checkpoint=path, budget=AllowsSteps(5))
     resumed = train_fused(group, fmnist_small_test, progress=False, checkpoint=path)
     assert numbers(resumed[1]) == numbers(whole[1])
     failed = [

@@ -13,9 +13,10 @@ import time
 from dataclasses import dataclass
 
 UNITS = {"s": 1, "m": 60, "h": 3600}
-# Evaluation and the checkpoint add to an epoch's training steps: a projection from the
-# first steps of an epoch is scaled by this margin (measured: evaluation on 10,000 test
-# images costs about 6 % of an epoch on 60,000 training images).
+# An epoch's evaluation and checkpoint as a multiple of its training steps, where no
+# evaluation has been timed yet: the run's first epoch (lib.loop) and the bench's
+# train-only speeds (lib.estimates). Measured: evaluation on 10,000 test images costs
+# about 6 % of an epoch on 60,000 training images; the rest is slack.
 EPOCH_MARGIN = 1.15
 
 

@@ -166,8 +166,9 @@ def run(budget_s: float, results_dir: Path, jobs: int = JOBS, across_chunks: boo
     has no checkpoints: a run cut off at a session's end would be lost); the next runs of
     the plan that fit take its place. ``across_chunks`` starts the plan's runs in order
     whatever their length: one that cannot finish pauses at the budget with its checkpoint
-    (inside an epoch if need be) and resumes in the next chunk on this checkout (runs
-    longer than any chunk need this)."""
+    (inside an epoch if need be) and resumes in the next chunk on this checkout, or on this
+    machine from the checkpoint's spare (``lib.checkpoint.spare_for``) if the checkout was
+    laid anew (runs longer than any chunk need this)."""
     from lib.budget import Budget
     from lib.runner import cpu_seconds_of_children, run_batch, summarise
 

@@ -13,12 +13,15 @@ name and ignored: the run restarts from epoch 0.
 At most one checkpoint exists per run, next to its record (``.checkpoint.pt``, git-ignored);
 whoever writes the run's final record deletes it. N seeds trained as one fused model
 (``lib.fused``) share one checkpoint, next to the first seed's record, that continues
-exactly those N configs.
+exactly those N configs. Each save also leaves a spare outside the work tree
+(``spare_for``): this workplace may hand a project's next session the same machine with its
+work tree laid anew, and a run whose checkpoint went with the old tree resumes from the spare.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -30,11 +33,23 @@ from lib.config import RunConfig, run_name
 
 FORMAT = 1
 FILENAME = ".checkpoint.pt"
+# Spares live here, outside any checkout (tests point it at a temporary folder)
+SPARES_ENV = "LIB_CHECKPOINT_SPARES"
+DEFAULT_SPARES = Path.home() / ".cache" / "fmnist-resnet34-replication" / "checkpoints"
 
 
 def path_for(run_dir: Path) -> Path:
     """The one checkpoint of the run whose record lives in ``run_dir``."""
     return Path(run_dir) / FILENAME
+
+
+def spare_for(path: Path) -> Path:
+    """The spare of the checkpoint at ``path``: under ``$LIB_CHECKPOINT_SPARES`` (default
+    ``~/.cache/fmnist-resnet34-replication/checkpoints``) at the checkpoint's absolute path,
+    so that a checkout laid anew in the same place finds it, and no other checkout does.
+    Its result key and precision are checked on load like the checkpoint's own."""
+    root = Path(os.environ.get(SPARES_ENV) or DEFAULT_SPARES)
+    return root.joinpath(*Path(path).absolute().parts[1:])
 
 
 def rng_states() -> dict:
@@ -90,19 +105,45 @@ def save(path: Path, configs: Sequence[RunConfig], precision: str, state: dict) 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _keep_spare(path)
+
+
+def _keep_spare(path: Path) -> None:
+    """Point the spare at the checkpoint just saved: a hard link (no copy) where both lie on
+    one file system, else a copy; atomic like the save. A spare that cannot be written costs
+    only the spare: the run goes on, and says so."""
+    spare = spare_for(path)
+    tmp = spare.with_name(f".checkpoint-{os.getpid()}.tmp")
+    try:
+        spare.parent.mkdir(parents=True, exist_ok=True)
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(path, tmp)
+        except OSError:
+            shutil.copyfile(path, tmp)
+        os.replace(tmp, spare)
+    except OSError as error:
+        print(f"checkpoint {path}: no spare at {spare} ({error})", file=sys.__stderr__, flush=True)
 
 
 def load(path: Path | None, configs: Sequence[RunConfig], precision: str, log=None) -> dict | None:
     """The checkpoint at ``path`` if it continues the run(s) of ``configs`` in the effective
     ``precision``, else None.
 
-    Missing: None, silently. Unreadable, of another config or precision, or inconsistent:
-    None, with a line naming the file and the reason (on ``log``, default stderr), so the
-    run restarts from epoch 0 instead of crashing or mixing two experiments.
+    Missing, with no spare (``spare_for``) either: None, silently; missing with a spare: the
+    spare, said on ``log`` (default stderr). Unreadable, of another config or precision, or
+    inconsistent: None, with a line naming the file and the reason, so the run restarts from
+    epoch 0 instead of crashing or mixing two experiments.
     """
-    if path is None or not Path(path).exists():
+    if path is None:
         return None
     log = log or (lambda line: print(line, file=sys.__stderr__, flush=True))
+    if not Path(path).exists():
+        spare = spare_for(path)
+        if not spare.exists():
+            return None
+        log(f"checkpoint {path}: missing; its spare {spare} stands in")
+        path = spare
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         problem = _problem(payload, configs, precision)
@@ -131,14 +172,17 @@ def _problem(payload, configs: Sequence[RunConfig], precision: str) -> str:
 
 
 def discard(path: Path | None) -> None:
+    """Delete the checkpoint at ``path``, its spare, and their torn writes."""
     if path is not None:
         Path(path).unlink(missing_ok=True)
+        spare_for(path).unlink(missing_ok=True)
         remove_torn_writes(path)
 
 
 def remove_torn_writes(path: Path) -> None:
-    """Temp files of saves of the checkpoint at ``path`` that a kill interrupted. Only the
-    run that owns the checkpoint may call this (the runner's lock makes it the only one
-    writing there), never a reader: it would delete a save in progress."""
-    for torn in Path(path).parent.glob(".checkpoint-*.tmp"):
-        torn.unlink(missing_ok=True)
+    """Temp files of saves of the checkpoint at ``path`` (or of its spare) that a kill
+    interrupted. Only the run that owns the checkpoint may call this (the runner's lock makes
+    it the only one writing there), never a reader: it would delete a save in progress."""
+    for folder in (Path(path).parent, spare_for(path).parent):
+        for torn in folder.glob(".checkpoint-*.tmp"):
+            torn.unlink(missing_ok=True)

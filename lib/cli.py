@@ -159,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also start runs that cannot finish within the budget (if their next epoch "
         "fits): they pause at its end with their checkpoint and resume in the next chunk "
-        "(only where the checkout, with its git-ignored checkpoints, survives until then)",
+        "(only where the checkout's git-ignored checkpoints, or their spares outside it, "
+        "survive until then)",
     )
     campaign.add_argument("--results", type=Path, default=records.RESULTS_DIR)
 

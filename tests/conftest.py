@@ -20,7 +20,18 @@ from pathlib import Path
 import pytest
 import torch
 
+from lib import checkpoint
 from lib import data as data_module
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkpoint_spares(tmp_path_factory) -> Path:
+    """Spares of the tests' checkpoints (``lib.checkpoint.spare_for``) go to a folder of this
+    session, inherited by the runs it starts, never to the machine's real spares."""
+    folder = tmp_path_factory.mktemp("checkpoint-spares")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(checkpoint.SPARES_ENV, str(folder))
+        yield folder
 
 
 def local_dataset_dir() -> tuple[Path | None, str]:

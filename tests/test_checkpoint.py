@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -286,6 +287,59 @@ def test_load_ignores_a_missing_file_silently(tmp_path, capfd):
     assert capfd.readouterr().err == ""
 
 
+# --- the spare outside the work tree -----------------------------------------------------
+
+
+def test_every_save_leaves_a_spare_outside_the_work_tree(
+    fmnist_small_test, tmp_path, checkpoint_spares
+):
+    path = tmp_path / "run" / checkpoint.FILENAME
+    with pytest.raises(Stop):
+        train(tiny(), fmnist_small_test, False, stop_after(1), checkpoint=path)
+    spare = checkpoint.spare_for(path)
+    assert spare.is_relative_to(checkpoint_spares) and spare.read_bytes() == path.read_bytes()
+    assert spare.stat().st_ino == path.stat().st_ino  # one file system: a link, not a copy
+
+
+def test_a_run_whose_work_tree_was_laid_anew_resumes_from_its_spare(
+    uninterrupted, fmnist_small_test, tmp_path, capfd
+):
+    path = tmp_path / "checkout" / "run" / checkpoint.FILENAME
+    with pytest.raises(Stop):
+        train(tiny(), fmnist_small_test, False, stop_after(1), checkpoint=path)
+    shutil.rmtree(tmp_path / "checkout")
+    resumed = train(tiny(), fmnist_small_test, progress=False, checkpoint=path)
+    assert numbers(resumed) == numbers(uninterrupted)
+    assert resumed["resumed_after_epochs"] == [1]
+    assert f"its spare {checkpoint.spare_for(path)} stands in" in capfd.readouterr().err
+    checkpoint.discard(path)
+    assert not path.exists() and not checkpoint.spare_for(path).exists()
+
+
+def test_a_spare_of_another_config_is_named_and_ignored(fmnist_small_test, tmp_path, capfd):
+    path = tmp_path / "run" / checkpoint.FILENAME
+    with pytest.raises(Stop):
+        train(tiny(), fmnist_small_test, False, stop_after(1), checkpoint=path)
+    path.unlink()
+    assert checkpoint.load(path, [tiny(seed=1)], "fp32") is None
+    named = capfd.readouterr().err
+    assert str(checkpoint.spare_for(path)) in named and "made for another config" in named
+
+
+def test_a_spare_that_cannot_be_written_costs_only_the_spare(
+    uninterrupted, fmnist_small_test, tmp_path, monkeypatch, capfd
+):
+    not_a_folder = tmp_path / "spares"
+    not_a_folder.write_text("")
+    monkeypatch.setenv(checkpoint.SPARES_ENV, str(not_a_folder))
+    path = tmp_path / "run" / checkpoint.FILENAME
+    with pytest.raises(Stop):
+        train(tiny(), fmnist_small_test, False, stop_after(1), checkpoint=path)
+    assert path.exists() and f"checkpoint {path}: no spare at" in capfd.readouterr().err
+    resumed = train(tiny(), fmnist_small_test, progress=False, checkpoint=path)
+    assert numbers(resumed) == numbers(uninterrupted)
+
+
 # --- through the runner: a real SIGKILL, both executors ------------------------------------
 
 
@@ -308,12 +362,15 @@ def kill_after_first_checkpoint(results, executor: str) -> None:
         stderr=subprocess.DEVNULL,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
+    spare = checkpoint.spare_for(saved)  # the child runs inherit the tests' spares folder
     deadline = time.time() + 600
-    while not saved.exists() and batch.poll() is None and time.time() < deadline:
+    while not (saved.exists() and spare.exists()) and batch.poll() is None:
+        if time.time() > deadline:
+            break
         time.sleep(0.05)
     os.killpg(batch.pid, signal.SIGKILL)
     batch.wait(timeout=60)
-    assert saved.exists(), "the batch ended or timed out before epoch 1 was saved"
+    assert saved.exists() and spare.exists(), "the batch ended or timed out before epoch 1's save"
     # killed mid-run: no record, or none that claims to be complete
     record = records.record_path(results, "smoke", "resnet34", 0)
     assert not record.exists() or records.read_record(record)["status"] != "complete"
@@ -349,6 +406,7 @@ def test_sigkilled_batch_resumes_to_the_uninterrupted_record(
     assert resumed["resumed_after_epochs"] and resumed["executor"] == executor
     folder = records.record_path(tmp_path / "killed", "smoke", "resnet34", 0).parent
     assert not checkpoint.path_for(folder).exists()  # spent once the record is written
+    assert not checkpoint.spare_for(checkpoint.path_for(folder)).exists()
     assert not list(folder.glob("*.tmp"))
 
 

@@ -123,7 +123,12 @@ def _keep_spare(path: Path) -> None:
             shutil.copyfile(path, tmp)
         os.replace(tmp, spare)
     except OSError as error:
-        print(f"checkpoint {path}: no spare at {spare} ({error})", file=sys.__stderr__, flush=True)
+        _to_stderr(f"checkpoint {path}: no spare at {spare} ({error})")
+
+
+def _to_stderr(line: str) -> None:
+    # The real stderr: under papermill, sys.stderr is the notebook's cell output
+    print(line, file=sys.__stderr__, flush=True)
 
 
 def load(path: Path | None, configs: Sequence[RunConfig], precision: str, log=None) -> dict | None:
@@ -137,7 +142,7 @@ def load(path: Path | None, configs: Sequence[RunConfig], precision: str, log=No
     """
     if path is None:
         return None
-    log = log or (lambda line: print(line, file=sys.__stderr__, flush=True))
+    log = log or _to_stderr
     if not Path(path).exists():
         spare = spare_for(path)
         if not spare.exists():

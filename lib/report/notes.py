@@ -101,6 +101,21 @@ def paper_protocol_note(shown: Results, paper: Results) -> str:
     )
 
 
+def chapters_profile_sentence(shown: Results) -> str:
+    """For the paper-protocol page: which profile the other chapters show, and why."""
+    if shown.profile == "paper":
+        why = (
+            "chosen with `PROFILE`/`BOOK_PROFILE`"
+            if shown.chosen_by_environment
+            else f"every paper arm has at least {READY_SEEDS} seeds"
+        )
+        return f"The other chapters show these runs ({why})."
+    return (
+        f"Until every paper arm has {READY_SEEDS} seeds the other chapters show the "
+        f"`{shown.profile or 'no'}` profile."
+    )
+
+
 def missing_note(results: Results, arms: list[str]) -> str:
     """A sentence naming which of ``arms`` lack results (empty when all are complete)."""
     if results.spec is None:

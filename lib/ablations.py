@@ -128,6 +128,20 @@ ARMS: dict[str, Arm] = {
             {"stem": "resnet_nopool"},
         ),
         Arm(
+            "resnet34_augment",
+            "Baseline trained on random crops of the 4-pixel zero-padded image + horizontal flips",
+            "Reading: does augmentation (unstated) keep the baseline improving to 20 epochs?",
+            {"augment": True},
+            long_horizon=True,
+        ),
+        Arm(
+            "resnet34_batch32",
+            "Baseline with batch size 32 (four times the Adam steps per epoch)",
+            "Reading: does a smaller batch (unstated) reach the paper's baseline level?",
+            {"batch_size": 32},
+            long_horizon=True,
+        ),
+        Arm(
             "resnet34_lr_step",
             "Baseline + step LR decay (x0.1 every 5 epochs)",
             "Reading: Table 2 under a step decay",

@@ -161,6 +161,7 @@ def _machine(device: torch.device) -> dict:
     return {
         "device": device.type,
         "device_name": facts["device_name"],
+        "cpu_flags": facts["cpu_flags"],
         "cpu_count": os.cpu_count() or 0,
         "torch": facts["torch"],
         "torchvision": facts["torchvision"],

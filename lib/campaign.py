@@ -44,12 +44,21 @@ class Stage:
     seeds: tuple[int, ...]
 
 
-# Stage 1 gives every paper claim three seeds; then the two controls that explain the
-# stem and shortcut results; then the paper's ten seeds.
+# Ordered by what each run decides, cheapest decisive runs first: every paper claim gets
+# three seeds; the plain-stem control that tells resolution from Inception structure; the
+# readings of what the paper leaves unstated, on the baseline (the absolute gap); the
+# seeds Table 4 needs at its claimed effect (about 5 per arm); the cheap arms to ten seeds;
+# then the rest of the paper's ten seeds.
+CHEAP_ARMS = ("resnet34_selu", "resnet34", "resnet34_lr")
+EXPENSIVE_ARMS = ("resnet34_inception", "improved")
+READINGS = ("resnet34_augment", "resnet34_batch32")
 STAGES = (
     Stage("1: paper arms, seeds 0-2", tuple(PAPER_ARMS), (0, 1, 2)),
     Stage("2: controls, seeds 0-2", ("resnet34_plainstem", "resnet34_projection"), (0, 1, 2)),
-    Stage("3: paper arms, seeds 3-9", tuple(PAPER_ARMS), tuple(range(3, 10))),
+    Stage("3: readings of unstated details, seeds 0-2", READINGS, (0, 1, 2)),
+    Stage("4: Table 4 arms, seeds 3-4", EXPENSIVE_ARMS, (3, 4)),
+    Stage("5: cheap paper arms, seeds 3-9", CHEAP_ARMS, tuple(range(3, 10))),
+    Stage("6: Table 4 arms, seeds 5-9", EXPENSIVE_ARMS, tuple(range(5, 10))),
 )
 
 

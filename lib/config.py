@@ -24,7 +24,7 @@ InceptionBranches = Literal["paper", "scaled"]
 NON_RESULT_FIELDS = ("device",)
 # Fields added after records existed, with the value those records ran with: a stored
 # config without the field gets it, and the key leaves the field out at that value.
-ADDED_FIELDS = {"inception_branches": "scaled"}
+ADDED_FIELDS = {"inception_branches": "scaled", "augment": False}
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ class RunConfig:
     lr_gamma: float = 0.8  # exponential: lr * 0.8**epoch (0.13x at epoch 9, 0.014x at epoch 19)
     lr_step_epochs: int = 5  # step: lr * 0.1**(epoch // 5)
     train_subset: int = 60_000  # first N training images (a fixed, class-balanced-enough prefix)
+    # paper silent: random crops of the 4-pixel zero-padded image + horizontal flips (lib.augment)
+    augment: bool = False
 
     # --- execution --------------------------------------------------------------
     precision: Precision = "bf16"  # bf16 autocast where supported; fp32 for exactness tests

@@ -34,11 +34,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from lib import data as data_module
+from lib.augment import crop_and_flip
 from lib.budget import Budget
 from lib.config import RunConfig
 from lib.loop import run_epochs
 from lib.models import BasicBlock, InceptionStem, ResNet34, ZeroPadShortcut, build_model
-from lib.train import Engine, initial_model, set_up, training_batches
+from lib.train import Engine, augmentation_draws, initial_model, set_up, training_batches
 
 # Fields that may differ between the configs of one fused batch (everything else must match).
 PER_MODEL_FIELDS = ("seed",)
@@ -198,10 +199,11 @@ def unfuse(wide: nn.Module, config: RunConfig, n: int) -> list[nn.Module]:
 # --- training ------------------------------------------------------------------------
 
 
-def fused_batch(data, train_images, train_labels, index: torch.Tensor, memory_format):
-    """Index [B, N] (column n: model n's batch) -> input [B, N, 28, 28] and labels [N, B]."""
-    x = data.normalise(train_images[index]).squeeze(1).contiguous(memory_format=memory_format)
-    return x, train_labels[index.T]
+def fused_batch(data, images: torch.Tensor, labels: torch.Tensor, memory_format):
+    """uint8 images [B, N, 28, 28] and labels [B, N] (column n: model n's batch) -> input
+    [B, N, 28, 28] and labels [N, B]."""
+    x = data.normalise(images).squeeze(1).contiguous(memory_format=memory_format)
+    return x, labels.T
 
 
 def fused_step(model, optimizer, x, labels, autocast) -> torch.Tensor:
@@ -274,12 +276,19 @@ class FusedEngine(Engine):
 
     def batches(self, epoch: int) -> list[torch.Tensor]:
         """[B, N] index tensors: column n is model n's own batch (its seed's data order)."""
+        if self.configs[0].augment:  # [N, 3, images]: each seed's own draws
+            draws = [augmentation_draws(c, epoch, self.setup.device) for c in self.configs]
+            self.draws = torch.stack(draws)
         per_model = (training_batches(c, epoch) for c in self.configs)
         return [torch.stack(batch, dim=1) for batch in zip(*per_model, strict=True)]
 
     def step(self, index: torch.Tensor) -> torch.Tensor:
         s = self.setup
-        x, labels = fused_batch(s.data, s.train_images, s.train_labels, index, s.memory_format)
+        images = s.train_images[index]
+        if self.draws is not None:  # model n's draws for its column: [3, B, N]
+            seeds = torch.arange(len(self.configs), device=index.device)
+            images = crop_and_flip(images, self.draws[seeds, :, index].permute(2, 0, 1))
+        x, labels = fused_batch(s.data, images, s.train_labels[index], s.memory_format)
         return self.compiled.step(x, labels, s.autocast)
 
 

@@ -51,6 +51,23 @@ def device_name(device: torch.device) -> str:
     return f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
 
 
+# CPU features that decide a run's precision and speed: AVX-512 BF16 (bf16 autocast runs
+# natively, else fp32) and AMX (matrix tiles). The model name alone does not tell them apart.
+SPEED_FLAGS = ("avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
+
+
+def cpu_flags() -> list[str]:
+    """The ``SPEED_FLAGS`` this CPU has, from /proc/cpuinfo (empty where it cannot be read)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                present = set(line.split(":", 1)[1].split())
+                return [flag for flag in SPEED_FLAGS if flag in present]
+    except OSError:
+        pass
+    return []
+
+
 def source_commit() -> tuple[str, bool]:
     """(commit, whether the code differs from it). Without a repository (a device machine
     gets a copy of the working tree) the commit comes from the manifest that
@@ -94,6 +111,7 @@ def provenance(device: torch.device) -> dict:
         "cuda": torch.version.cuda,
         "device": str(device),
         "device_name": device_name(device),
+        "cpu_flags": cpu_flags(),
         "torch_threads": torch.get_num_threads(),
         "host": platform.node(),
         "platform": platform.platform(),

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from lib import data as data_module
+from lib.augment import crop_and_flip, epoch_draws
 from lib.budget import Budget
 from lib.config import RunConfig
 from lib.loop import run_epochs
@@ -78,6 +79,11 @@ def training_batches(config: RunConfig, epoch: int) -> list[torch.Tensor]:
     """Index batches of one epoch; a last batch of one image is dropped (BatchNorm)."""
     batches = list(epoch_order(config, epoch).split(config.batch_size))
     return batches if len(batches[-1]) > 1 else batches[:-1]
+
+
+def augmentation_draws(config: RunConfig, epoch: int, device) -> torch.Tensor | None:
+    """The epoch's crop and flip draws per training image on ``device`` (None: no augmentation)."""
+    return epoch_draws(config, epoch).to(device) if config.augment else None
 
 
 def execution_settings(
@@ -190,6 +196,7 @@ class Engine:
 
     def __init__(self, configs: list[RunConfig], model: torch.nn.Module, setup: Setup):
         self.configs, self.setup = configs, setup
+        self.draws = None  # the epoch's augmentation draws (lib.augment), set by batches()
         self.model = model.to(setup.device, memory_format=setup.memory_format)
         self.optimizer = adam(self.model, configs[0])
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -231,11 +238,14 @@ class SingleEngine(Engine):
         super().__init__([config], initial_model(config), set_up(config, data))
 
     def batches(self, epoch: int) -> list[torch.Tensor]:
+        self.draws = augmentation_draws(self.configs[0], epoch, self.setup.device)
         return training_batches(self.configs[0], epoch)
 
     def step(self, index: torch.Tensor) -> torch.Tensor:
         s = self.setup
         images, labels = s.train_images[index], s.train_labels[index]
+        if self.draws is not None:
+            images = crop_and_flip(images, self.draws[:, index])
         loss = training_step(
             self.model, self.optimizer, s.data, images, labels, s.memory_format, s.autocast
         )

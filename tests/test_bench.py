@@ -23,7 +23,16 @@ TOP = {
     "ratios",
     "gpu",
 }
-MACHINE = {"device", "device_name", "cpu_count", "torch", "torchvision", "python", "host"}
+MACHINE = {
+    "device",
+    "device_name",
+    "cpu_flags",
+    "cpu_count",
+    "torch",
+    "torchvision",
+    "python",
+    "host",
+}
 PROTOCOL = {"batch_size", "repetitions", "steps_per_measurement", "warmup_steps"}
 RESULT = {
     "arm",

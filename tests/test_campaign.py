@@ -39,15 +39,25 @@ def test_arm_order_is_the_default_and_other_orders_are_errors():
         plan("paper", ["resnet34"], [0], order="random")
 
 
-def test_the_plan_is_stage_one_then_the_controls_then_seeds_three_to_nine():
+def test_the_plan_orders_runs_by_what_they_decide():
     configs = campaign.campaign_plan()
-    assert len(configs) == 15 + 6 + 35 and {c.profile for c in configs} == {"paper"}
+    assert len(configs) == 15 + 6 + 6 + 4 + 21 + 10 and {c.profile for c in configs} == {"paper"}
     first = configs[:15]
     assert {c.arm for c in first} == set(campaign.PAPER_ARMS) and {c.seed for c in first} == {
         0, 1, 2
     }  # fmt: skip
     assert {c.arm for c in configs[15:21]} == {"resnet34_plainstem", "resnet34_projection"}
-    assert {c.seed for c in configs[21:]} == set(range(3, 10))
+    readings = configs[21:27]
+    assert {c.arm for c in readings} == {"resnet34_augment", "resnet34_batch32"}
+    assert [c.seed for c in readings] == [0, 0, 1, 1, 2, 2]  # one seed of each reading first
+    assert {c.epochs for c in readings} == {20}  # their 10-epoch cells come from the same runs
+    table4 = configs[27:31]
+    assert {(c.arm, c.seed) for c in table4} == {
+        (arm, seed) for arm in ("resnet34_inception", "improved") for seed in (3, 4)
+    }
+    assert {c.arm for c in configs[31:52]} == {"resnet34", "resnet34_lr", "resnet34_selu"}
+    assert {c.seed for c in configs[31:]} == set(range(3, 10))
+    assert len({(c.arm, c.seed) for c in configs}) == len(configs)  # no run twice
     assert all(c.width == 1 and c.train_subset == 60_000 for c in configs)
     assert {c.epochs for c in first if c.arm in ("resnet34", "resnet34_lr")} == {20}
 
@@ -107,7 +117,8 @@ def test_status_names_each_stage_and_whether_a_chunk_runs(tmp_path, monkeypatch)
     text = campaign.status(tmp_path)
     assert "no chunk running" in text
     assert "stage 1: paper arms, seeds 0-2: 1/15 complete" in text
-    assert "stage 3: paper arms, seeds 3-9: 0/35 complete" in text
+    assert "stage 3: readings of unstated details, seeds 0-2: 0/6 complete" in text
+    assert "stage 6: Table 4 arms, seeds 5-9: 0/10 complete" in text
 
 
 def test_only_complete_clean_current_records_are_committable(tmp_path):

@@ -238,3 +238,14 @@ def test_blob_hash_is_gits(tmp_path):
         ["git", "hash-object", str(path)], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert records.blob_hash(path) == hashed
+
+
+def test_records_name_the_cpu_features_that_decide_precision_and_speed(monkeypatch, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("model name\t: Some CPU\nflags\t\t: fpu avx2 avx512f amx_tile amx_bf16\n")
+    real_path = records.Path
+    monkeypatch.setattr(
+        records, "Path", lambda p: real_path(cpuinfo) if p == "/proc/cpuinfo" else real_path(p)
+    )
+    assert records.cpu_flags() == ["avx512f", "amx_tile", "amx_bf16"]
+    assert records.provenance(torch.device("cpu"))["cpu_flags"] == records.cpu_flags()

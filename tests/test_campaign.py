@@ -48,8 +48,14 @@ def test_the_plan_orders_runs_by_what_they_decide():
     }  # fmt: skip
     assert {c.arm for c in configs[15:21]} == {"resnet34_plainstem", "resnet34_projection"}
     readings = configs[21:27]
-    assert {c.arm for c in readings} == {"resnet34_augment", "resnet34_batch32"}
-    assert [c.seed for c in readings] == [0, 0, 1, 1, 2, 2]  # one seed of each reading first
+    assert [(c.arm, c.seed) for c in readings] == [
+        ("resnet34_augment", 0),
+        ("resnet34_augment", 1),
+        ("resnet34_augment", 2),
+        ("resnet34_batch32", 0),
+        ("resnet34_batch32", 1),
+        ("resnet34_batch32", 2),
+    ]  # fmt: skip  (the cheaper reading first)
     assert {c.epochs for c in readings} == {20}  # their 10-epoch cells come from the same runs
     table4 = configs[27:31]
     assert {(c.arm, c.seed) for c in table4} == {

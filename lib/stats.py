@@ -10,23 +10,27 @@ reports as ``claim`` and our difference's 95 % Welch interval [lo, hi]:
 * **reproduced**: the interval excludes 0 on the paper's side and the claim is not excluded;
 * **direction only (smaller / larger than claimed)**: it excludes 0 on the paper's side
   and the claim is excluded;
-* **not reproduced**: it contains 0 and the claim is excluded, or it lies on the other side
-  of 0;
+* **opposite direction**: it excludes 0 on the other side (the change goes the other way);
+* **not reproduced**: it contains 0 and the claim is excluded;
 * **inconclusive**: it contains 0 and the claim is not excluded (printed with the smallest
-  effect the seeds detect at 80 % power and the seeds per arm that would detect the claim).
+  effect the seeds detect with 80 % power and the seeds per arm that would detect the
+  claim, both for this Welch interval: ``lib.power``).
 
 The paper's numbers are means of its own runs, so a claim is excluded when the interval of
 ours minus the claim, widened by the claim's seed noise (``welch``'s ``shift``), excludes 0;
 a claim given as exact is excluded when [lo, hi] excludes it.
 
 A claim with a direction but no number (faster, smoother) is a claim whose number is
-never excluded. A contrast the paper never made **differs (higher / lower)** when the
-interval excludes 0, else shows **no clear difference**. An absolute accuracy **matches**
-when the 95 % interval of our mean minus the paper's value, widened likewise, contains 0.
-Intervals are closed: one that touches 0 or the claim contains it.
+never excluded: reproduced, opposite direction or inconclusive. A contrast the paper never
+made **differs (higher / lower)** when the interval excludes 0, else shows **no clear
+difference**. An absolute accuracy **matches** when the 95 % interval of our mean minus the
+paper's value, widened likewise, contains 0. Intervals are closed: one that touches 0 or
+the claim contains it.
 
-A pre-stated family of claims is judged at ``lib.power.family_alpha`` (Bonferroni): each
-interval at 1 - 0.05 / m, so that all m verdicts hold together with 95 % confidence.
+A pre-stated family of m claims is judged at ``lib.power.family_alpha`` (Bonferroni): each
+interval at 1 - 0.05 / m. Each claim's verdict reads two intervals (ours, and ours minus
+the claim), so all 2m hold together with at least 1 - 2 x 0.05 confidence (90 %), the m
+differences alone with at least 95 % (``lib.power.family_confidence``).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ REPRODUCED = "reproduced"
 DIRECTION_ONLY = "direction only"
 SMALLER = f"{DIRECTION_ONLY} (smaller than claimed)"
 LARGER = f"{DIRECTION_ONLY} (larger than claimed)"
+OPPOSITE = "opposite direction"
 NOT_REPRODUCED = "not reproduced"
 INCONCLUSIVE = "inconclusive"
 DIFFERS = "differs"
@@ -182,13 +187,13 @@ def decide(
             return NO_CLEAR_DIFFERENCE
         return HIGHER if estimate > 0 else LOWER
     side = math.copysign(1.0, claim) if claim is not None else direction
-    if excludes_zero and estimate * side > 0:
+    if excludes_zero:
+        if estimate * side < 0:
+            return OPPOSITE
         if claim is None or not excludes_claim:
             return REPRODUCED
         return SMALLER if abs(estimate) < abs(claim) else LARGER
-    if excludes_zero or excludes_claim:
-        return NOT_REPRODUCED
-    return INCONCLUSIVE
+    return NOT_REPRODUCED if excludes_claim else INCONCLUSIVE
 
 
 def interval_verdict(
@@ -229,13 +234,10 @@ def margin(summary: Summary, paper_runs: float = math.inf) -> float:
 # --- the judgement: verdict and power ----------------------------------------------------
 
 
-def pooled_sd(treatment: Sequence[float], baseline: Sequence[float]) -> float:
-    """The two arms' pooled sd (the scale of the two-sample t-test); NaN below 2 + 2."""
-    a, b = finite(treatment), finite(baseline)
-    if len(a) < 2 or len(b) < 2:
-        return math.nan
-    ss = a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1)
-    return math.sqrt(ss / (len(a) + len(b) - 2))
+def sample_sd(values: Sequence[float]) -> float:
+    """The sample sd (ddof 1) of the finite values; NaN below two."""
+    x = finite(values)
+    return float(x.std(ddof=1)) if len(x) >= 2 else math.nan
 
 
 @dataclass(frozen=True)
@@ -246,9 +248,9 @@ class Assessment:
     comparison: Comparison
     claim: float | None  # the paper's difference, None for a direction or a contrast
     verdict: str
-    detectable: float  # smallest true difference these n detect with POWER
+    detectable: float  # smallest true difference this Welch interval detects with POWER
     target: float  # what a decision is about: the claim, else the observed difference
-    seeds_needed: float  # per arm, to detect ``target`` with POWER
+    seeds_needed: float  # per arm, to detect ``target`` with POWER (inf: over the cap)
     alpha: float = ALPHA  # the level of the interval, the power and the seeds needed
     against: Comparison | None = None  # ours minus the claim, with the claim's own noise
 
@@ -263,20 +265,21 @@ def assess(
 ) -> Assessment:
     """Judge ``treatment - baseline`` against a claim (a difference of means of
     ``claim_runs`` runs per arm; infinite: exact), a direction or nothing (a contrast),
-    with 1 - ``alpha`` Welch intervals and power at ``alpha``."""
+    with 1 - ``alpha`` Welch intervals, and the power of that interval to exclude 0 for
+    arms spread as these (``lib.power``, each arm's own sd)."""
     c = welch(treatment, baseline, confidence=1 - alpha)
     against = None
     if claim is not None:
         against = welch(treatment, baseline, 1 - alpha, shift=claim, shift_runs=claim_runs)
-    sd = pooled_sd(treatment, baseline)
+    sd_t, sd_b = sample_sd(treatment), sample_sd(baseline)
     target = c.diff if claim is None else claim
     return Assessment(
         comparison=c,
         claim=claim,
         verdict=interval_verdict(c, claim, direction, against),
-        detectable=detectable_effect(sd, c.n_treatment, c.n_baseline, alpha),
+        detectable=detectable_effect(sd_t, c.n_treatment, c.n_baseline, alpha, sd_b),
         target=target,
-        seeds_needed=seeds_needed(target, sd, alpha),
+        seeds_needed=seeds_needed(target, sd_t, alpha, sd_b),
         alpha=alpha,
         against=against,
     )

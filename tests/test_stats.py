@@ -64,14 +64,16 @@ def _comparison(low, high):
         (0.19, 1.54, 0.10, stats.LARGER),  # the LR decay at epoch 5: ~9x the claim
         (0.2, 1.0, 1.76, stats.SMALLER),
         (-0.5, 0.5, 1.76, stats.NOT_REPRODUCED),  # contains 0, excludes d
-        (-2.0, -0.5, 1.76, stats.NOT_REPRODUCED),  # the other side of 0
+        (-2.0, -0.5, 1.76, stats.OPPOSITE),  # the other side of 0: worse than "not"
         (-0.5, 2.5, 1.76, stats.INCONCLUSIVE),  # contains 0 and d
         (0.0, 2.0, 1.0, stats.INCONCLUSIVE),  # touching 0 contains it
         (0.0, 0.5, 1.0, stats.NOT_REPRODUCED),  # touching 0, short of d
         (0.5, 1.0, 1.0, stats.REPRODUCED),  # touching d contains it
         (-1.0, -0.2, -0.5, stats.REPRODUCED),  # a claimed decrease
         (-3.0, -1.0, -0.5, stats.LARGER),
-        (0.1, 0.4, -0.5, stats.NOT_REPRODUCED),
+        (0.1, 0.4, -0.5, stats.OPPOSITE),
+        (-0.4, -0.1, 0.5, stats.OPPOSITE),  # SELU's case: below 0, claimed above
+        (-0.1, 0.4, -0.5, stats.NOT_REPRODUCED),  # contains 0, excludes the decrease
     ],
 )
 def test_claim_rule_on_intervals(low, high, claim, verdict):
@@ -82,7 +84,8 @@ def test_claim_rule_on_intervals(low, high, claim, verdict):
     ("low", "high", "direction", "verdict"),
     [
         (-50, -10, -1, stats.REPRODUCED),
-        (10, 50, -1, stats.NOT_REPRODUCED),
+        (10, 50, -1, stats.OPPOSITE),
+        (0.0, 50, -1, stats.INCONCLUSIVE),  # a direction is never "not reproduced"
         (-10, 50, -1, stats.INCONCLUSIVE),
         (0.1, 1.0, 0, stats.HIGHER),  # direction 0 and no claim: a contrast
         (-1.0, -0.1, 0, stats.LOWER),
@@ -103,7 +106,8 @@ BASE = [-1.0, 0.0, 1.0]  # sd 1: the Welch interval of (BASE + k) - BASE is k ±
         (10.0, 10.0, stats.REPRODUCED),
         (10.0, 5.0, stats.LARGER),
         (10.0, 20.0, stats.SMALLER),
-        (10.0, -10.0, stats.NOT_REPRODUCED),
+        (10.0, -10.0, stats.OPPOSITE),
+        (-10.0, 10.0, stats.OPPOSITE),
         (1.0, 1.0, stats.INCONCLUSIVE),
         (1.0, 5.0, stats.NOT_REPRODUCED),
     ],
@@ -116,8 +120,31 @@ def test_synthetic_samples_with_known_verdicts(shift, claim, verdict):
         pytest.approx(shift + half),
     )
     assert a.verdict == verdict
-    # sd 1 at n = 3: the detectable effect is Cohen's d for 80 % power
-    assert a.detectable == pytest.approx(3.0709, abs=1e-3)
+    # each arm's sd is 1: the power is the Welch interval's at 3 + 3 seeds of sd 1, which
+    # needs more than the pooled t-test's 3.07 (its df are 2 to 4, not 4)
+    assert a.detectable == power.detectable_effect(1.0, 3, 3, sd_baseline=1.0)
+    assert 3.2 < a.detectable < 3.8
+
+
+def test_opposite_direction_whatever_the_claim_test_says():
+    # excluding 0 on the wrong side decides, whether or not the claim is excluded
+    for excludes_claim in (True, False):
+        assert stats.decide(-0.58, True, excludes_claim, claim=0.9) == stats.OPPOSITE
+        assert stats.decide(0.58, True, excludes_claim, claim=-0.9) == stats.OPPOSITE
+    assert stats.decide(-0.58, False, True, claim=0.9) == stats.NOT_REPRODUCED
+    assert stats.decide(-0.58, True, False, direction=1) == stats.OPPOSITE
+    assert stats.decide(-0.58, True, False) == stats.LOWER  # a contrast has no "opposite"
+
+
+def test_power_reads_each_arms_own_spread():
+    narrow, wide = [-0.1, 0.0, 0.1], [-3.0, 0.0, 3.0, 1.0]
+    a = stats.assess(wide, narrow, claim=1.0)
+    sd_t, sd_b = np.std(wide, ddof=1), np.std(narrow, ddof=1)
+    assert a.detectable == power.detectable_effect(sd_t, 4, 3, sd_baseline=sd_b)
+    assert a.seeds_needed == power.seeds_needed(1.0, sd_t, sd_baseline=sd_b)
+    # the narrow arm adds little noise: less than a pooled sd would say
+    pooled = math.sqrt((3 * sd_t**2 + 2 * sd_b**2) / 5)
+    assert a.detectable < power.detectable_effect(pooled, 4, 3)
 
 
 def test_zero_spread_is_an_exact_difference():

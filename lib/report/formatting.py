@@ -25,6 +25,7 @@ VERDICT_COLOURS = {
     stats.DIRECTION_ONLY: AMBER,
     stats.MISMATCH: AMBER,
     stats.NOT_REPRODUCED: RED,
+    stats.OPPOSITE: RED,
     stats.DIFFERS: BLUE,
 }
 
@@ -57,7 +58,8 @@ def interval(low, high, digits: int = 2, sign: bool = False) -> str:
 
 def ci_label(alpha: float = stats.ALPHA) -> str:
     """'95 % CI'; for a family judged together (``power.family_alpha``, each interval wider)
-    'simultaneous 95 % CI'."""
+    'simultaneous 95 % CI': the family's intervals of our differences, one per verdict,
+    hold together with at least 95 % confidence (``power.family_confidence``)."""
     return CI if alpha == stats.ALPHA else f"simultaneous {CI}"
 
 
@@ -172,14 +174,17 @@ def verdict_text(results: Results, verdict: str) -> str:
 
 
 def power_note(a: stats.Assessment, unit: str = "points", digits: int = 2) -> str:
-    """What the seeds can detect, for a verdict that leaves the question open."""
+    """What the seeds can detect, for a verdict that leaves the question open: the power of
+    the Welch interval the verdict reads (``lib.power``), for arms spread as ours."""
     c = a.comparison
     n = (
         f"{c.n_treatment} per arm"
         if c.n_treatment == c.n_baseline
         else (f"{c.n_treatment} vs {c.n_baseline}")
     )
-    seeds = "n/a" if not finite(a.seeds_needed) else f"{a.seeds_needed:,.0f}"
+    seeds = f"{a.seeds_needed:,.0f}" if finite(a.seeds_needed) else "n/a"
+    if a.seeds_needed == math.inf:  # beyond the search's cap
+        seeds = f"more than {power.SEEDS_CAP:,}"
     return (
         f"n = {n} detects {num(a.detectable, digits)} {unit} or more "
         f"({POWER}{level_phrase(a.alpha)}); {seeds} seeds per arm would detect "

@@ -1,9 +1,13 @@
 """The rule applied to the records: every claim and contrast judged the same way.
 
 The paper's five improvement claims are the pre-stated primary family, judged together
-(Bonferroni, ``power.family_alpha``): each at 99 % so that all five verdicts hold with 95 %
-confidence, with Bonferroni-adjusted p values; every other comparison is exploratory, at
-95 %. Each Welch verdict on the final epoch has sensitivity verdicts beside it, at the same
+(Bonferroni, ``power.family_alpha``): every interval at 99 %, with Bonferroni-adjusted
+p values. A claim's verdict reads two intervals (ours, and ours minus the paper's
+difference), so all ten hold together with at least 90 % confidence and the five
+differences alone with at least 95 % (``power.family_confidence``). Every other
+comparison is exploratory, at 95 %.
+
+Each Welch verdict on the final epoch has sensitivity verdicts beside it, at the same
 level, that never replace it: the exact permutation test (where it can decide) and the
 paired t-test by seed (``lib.sensitivity``), Welch on the mean of the last two epochs as
 endpoint and, for a claim with a number, that number taken as exact (without the noise of
@@ -111,6 +115,17 @@ def primary_judgement(results: Results, arm: str, paper_epochs: int) -> Judgemen
     return next(
         j for j in primary_family(results) if (j.arm, j.paper_epochs) == (arm, paper_epochs)
     )
+
+
+def exact_claim_reading(judgement: Judgement) -> str | None:
+    """For a claim reproduced only because the paper's number carries the seed noise of its
+    own runs: the verdict with that number taken as exact ("direction only (smaller / larger
+    than claimed)"), so that a headline can give both readings. None where the readings
+    agree or the verdict is not "reproduced"."""
+    if judgement.verdict != stats.REPRODUCED:
+        return None
+    exact = dict(judgement.sensitivity).get(EXACT_CLAIM)
+    return exact if exact in (stats.SMALLER, stats.LARGER) else None
 
 
 def verdict_counts(family: list[Judgement]) -> Counter:

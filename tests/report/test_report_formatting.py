@@ -35,6 +35,7 @@ def test_mean_sd_says_how_many_seeds():
 def test_verdicts_and_names_as_html():
     assert fmt.GREEN in fmt.verdict_html(stats.REPRODUCED)
     assert fmt.RED in fmt.verdict_html("not reproduced (cpu proxy)")
+    assert fmt.RED in fmt.verdict_html(stats.OPPOSITE)
     assert fmt.AMBER in fmt.verdict_html(stats.SMALLER + " (cpu proxy)")
     assert fmt.BLUE in fmt.verdict_html(stats.LOWER)
     for grey in (stats.INCONCLUSIVE, stats.NO_CLEAR_DIFFERENCE, stats.NOT_APPLICABLE, "other"):
@@ -60,12 +61,16 @@ def test_protocol_words_follow_the_profile(smoke, nothing, fixtures):
 
 
 def test_power_note_for_open_verdicts():
-    base = [-1.0, 0.0, 1.0]  # sd 1 at n = 3: detects Cohen's d 3.07; d = 1 needs 17 seeds
+    base = [-1.0, 0.0, 1.0]  # sd 1 at n = 3: Welch's interval detects 3.51; 1 needs 17 seeds
     a = stats.assess([x + 1 for x in base], base, claim=1.0)
     assert a.verdict == stats.INCONCLUSIVE and fmt.leaves_open(a.verdict)
     assert fmt.power_note(a) == (
-        "n = 3 per arm detects 3.07 points or more (80 % power); "
+        "n = 3 per arm detects 3.51 points or more (80 % power); "
         "17 seeds per arm would detect the claimed +1.00"
+    )
+    tiny = stats.assess([x + 0.01 for x in base], base, claim=0.01)  # about 157,000 seeds
+    assert fmt.power_note(tiny).endswith(
+        "more than 1,000 seeds per arm would detect the claimed +0.01"
     )
     contrast = stats.assess([x + 1 for x in base], base)
     assert contrast.verdict == stats.NO_CLEAR_DIFFERENCE and "the observed +1.00" in (
@@ -89,12 +94,12 @@ def test_tables_scroll_inside_the_column():
 
 
 def test_every_table_names_the_function_that_made_it(smoke):
-    from lib.report import architecture, convergence, provenance, readings, tables
+    from lib.report import answer, architecture, convergence, provenance, readings, tables
 
     made = {
         "lib.report.tables.accuracy_table": tables.accuracy_table(smoke),
         "lib.report.tables.primary_table": tables.primary_table(smoke),
-        "lib.report.tables.claims_table": tables.claims_table([smoke]),
+        "lib.report.answer.claims_table": answer.claims_table(smoke),
         "lib.report.tables.spread_table": tables.spread_table(smoke),
         "lib.report.convergence.convergence_claims": convergence.convergence_claims([smoke]),
         "lib.report.readings.ambiguities_table": readings.ambiguities_table(smoke),

@@ -3,6 +3,7 @@ sensitivity."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -70,6 +71,27 @@ def test_an_arm_identical_to_its_baseline_is_not_applicable(smoke):
         j = verdicts.judge(smoke, "resnet34_lr_step", paper_epochs=epochs, claim=0.1)
         assert j.identical and j.verdict == stats.NOT_APPLICABLE and j.changes == []
     assert not verdicts.judge(smoke, "resnet34_lr", claim=0.1).identical
+
+
+def test_the_exact_claim_reading_of_a_reproduced_claim(smoke):
+    j = verdicts.judge(smoke, "improved", claim=2.92)
+    analyses = [a for a in j.sensitivity if a[0] != verdicts.EXACT_CLAIM]
+
+    def judged(verdict, exact):
+        assessment = dataclasses.replace(j.assessment, verdict=verdict)
+        sensitivity = (*analyses, (verdicts.EXACT_CLAIM, exact))
+        return dataclasses.replace(j, assessment=assessment, sensitivity=sensitivity)
+
+    # reproduced only with the paper's seed noise: the headline gives both readings
+    assert verdicts.exact_claim_reading(judged(stats.REPRODUCED, stats.SMALLER)) == stats.SMALLER
+    assert verdicts.exact_claim_reading(judged(stats.REPRODUCED, stats.LARGER)) == stats.LARGER
+    # the readings agree, or the verdict is not "reproduced": one reading
+    assert verdicts.exact_claim_reading(judged(stats.REPRODUCED, stats.REPRODUCED)) is None
+    assert verdicts.exact_claim_reading(judged(stats.INCONCLUSIVE, stats.SMALLER)) is None
+    assert verdicts.exact_claim_reading(judged(stats.SMALLER, stats.SMALLER)) is None
+    identical = dataclasses.replace(judged(stats.REPRODUCED, stats.SMALLER), identical=True)
+    assert verdicts.exact_claim_reading(identical) is None  # n/a
+    assert verdicts.exact_claim_reading(verdicts.judge(smoke, "improved")) is None  # contrast
 
 
 def test_sensitivity_disagreements():

@@ -14,8 +14,8 @@ At most one checkpoint exists per run, next to its record (``.checkpoint.pt``, g
 whoever writes the run's final record deletes it. N seeds trained as one fused model
 (``lib.fused``) share one checkpoint, next to the first seed's record, that continues
 exactly those N configs. Each save also leaves a spare outside the work tree
-(``spare_for``): this workplace may hand a project's next session the same machine with its
-work tree laid anew, and a run whose checkpoint went with the old tree resumes from the spare.
+(``spare_for``): the checkpoint is git-ignored, so a checkout laid anew at the same path
+loses it, and the run then resumes from the spare.
 """
 
 from __future__ import annotations

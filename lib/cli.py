@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         pack,
         plural=True,
         type=_csv(str),
-        # the full-resolution arms first: this CPU needs 5 core-hours for each of their runs
+        # the full-resolution arms first: their runs cost several times the others' (make info)
         default=["resnet34_inception", "improved", "resnet34_lr", "resnet34", "resnet34_selu"],
         help="comma-separated arms, run in this order (default: the paper's five, the "
         "full-resolution ones first)",

@@ -42,7 +42,7 @@ class RunConfig:
     width: float = 1.0  # channel multiplier; 1.0 = 64-128-256-512 (paper Table 1)
     # inception stem only. paper: Fig. 3's branch widths at every width, a 1x1 conv projects
     # their 64 channels to a narrower body; scaled: narrowed with the body (at width 1/4 a
-    # branch starts with a one-channel conv + ReLU: the cpu records made before 2026-11-30)
+    # branch starts with a one-channel conv + ReLU), what older cpu-profile records used
     inception_branches: InceptionBranches = "paper"
 
     # --- optimisation (lib.train) ---------------------------------------------

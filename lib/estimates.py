@@ -19,9 +19,10 @@ from lib.rundirs import existing_state, run_dir
 from lib.runner import training_cost
 from lib.train import effective_precision, resolve_device
 
-# Measured on the 2-core dev CPU (bf16, batch 128, full width): two runs of one thread each
-# train 972 images/s for resnet34 and 71.1 for resnet34_inception, one run of two threads
-# 876 and 69.1; so two threads on one run do 0.90 of the work per core.
+# Two runs of one thread each on a 2-core CPU (bf16, batch 128, full width) trained 972
+# images/s for resnet34 and 71.1 for resnet34_inception, one run of two threads 876 and 69.1
+# (each record holds its threads and epoch times); so two threads on one run do 0.90 of the
+# work per core.
 TWO_THREAD_EFFICIENCY = 0.90
 
 

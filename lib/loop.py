@@ -24,7 +24,7 @@ from lib import records
 from lib.budget import EPOCH_MARGIN, Budget, Paused
 from lib.config import run_name
 
-# A full-resolution arm trains 47-100 min per epoch in fp32 on a 2-core CPU: a kill loses
+# An epoch of a full-resolution arm can take over an hour on a small CPU in fp32: a kill loses
 # at most this much of it (a full-width checkpoint, about 250 MB, takes seconds to write)
 SAVE_EVERY_S = 15 * 60
 # Before a step, the budget must hold this many steps: the step itself, a checkpoint, slack
@@ -108,7 +108,7 @@ def run_epochs(
         saved_at = (first, time.perf_counter())  # (step, when): what the checkpoint holds
         # Seconds per step: the last epoch's until this segment has timed its own steps;
         # after the last step the evaluation (as long as the last one; first: projected)
-        evaluation = timing.get("evaluation_s")  # (checkpoints before 2026-12-01 lack it)
+        evaluation = timing.get("evaluation_s")  # (older checkpoints lack it)
         steps_s = (
             timing["epoch_seconds"][-1] - (evaluation or 0.0) if timing["epoch_seconds"] else 0.0
         )
@@ -186,7 +186,7 @@ def run_epochs(
         record.update(resumed_after_epochs=timing["resumed_after_epochs"], cpu_time_s=cpu_s)
         if len(commits) > 1:  # a run resumed by other code than began it says so
             record["provenance"]["trained_by_commits"] = commits
-        if state.get("failure"):  # (checkpoints written before 2026-11-30 lack the key)
+        if state.get("failure"):  # (older checkpoints lack the key)
             record.update(status="failed", reason=state["failure"])
         if n > 1:
             record["seeds_at_once"] = n

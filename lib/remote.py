@@ -1,8 +1,8 @@
-"""The paper grid on a borrowed GPU machine that has no git, no Jupyter and no Fashion-MNIST.
+"""The paper grid on a GPU machine that has no git, no Jupyter and no Fashion-MNIST.
 
 Such a machine receives a copy of the working tree, not the repository, so a run there could
 not name its commit. ``pack`` (here, from a clean checkout) writes ``.remote/``, a git-ignored
-folder the device call carries:
+folder copied there with the tree:
 
 - ``data/``: the four Fashion-MNIST files, checked by ``lib.data`` there as here;
 - ``manifest.json``: HEAD's commit and the git blob hash of every tracked file outside
@@ -50,9 +50,9 @@ def manifest(repo: Path = REPO) -> dict:
 
 # Past the budget, a hard stop. Every run, a fused group of seeds included, starts no epoch
 # that would end after the budget and keeps its epoch checkpoint (git-ignored, so it stays
-# on that machine for the next call while the machine is held); the stop is the net for
-# what the budget cannot foresee (compiling again after a resume), so that the call still
-# returns its archive. Killed here, a run loses only its epoch in progress.
+# on that machine, where the next command on the same tree resumes it); the stop is the net
+# for what the budget cannot foresee (compiling again after a resume), so that a command with
+# a time limit still writes its archive. Killed here, a run loses only its epoch in progress.
 HARD_STOP_AFTER_BUDGET_S = 60
 
 
@@ -98,7 +98,7 @@ def pack(
     seeds_at_once: int = 10,
     out: Path = FOLDER,
 ) -> Path:
-    """Write ``out`` (data, manifest, run.sh) for a device call; returns the script."""
+    """Write ``out`` (data, manifest, run.sh) for a machine without git; returns the script."""
     listed = manifest()
     if out.exists():
         shutil.rmtree(out)

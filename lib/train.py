@@ -90,9 +90,10 @@ def execution_settings(
     precision: str, device: torch.device
 ) -> tuple[torch.memory_format, Callable[[], torch.autocast]]:
     """(memory format, autocast factory) for an effective precision: bf16 autocast when
-    ``precision`` is bf16; channels_last with bf16 and on every CPU (fp32 on a CPU without
-    AVX-512, one thread, batch 128, measured 2026-12-01: resnet34 177-183 images/s against
-    130-151 contiguous, resnet34_inception 10.2-10.7 against 9.8-10.5)."""
+    ``precision`` is bf16; channels_last with bf16 and on every CPU, where it is at least as
+    fast in fp32 too (one thread, batch 128, on a CPU without AVX-512: resnet34 177-183
+    images/s against 130-151 contiguous, resnet34_inception 10.2-10.7 against 9.8-10.5;
+    ``make bench`` times this step on the machine at hand)."""
     fast = precision == "bf16"
     nhwc = fast or device.type == "cpu"
     memory_format = torch.channels_last if nhwc else torch.contiguous_format

@@ -73,12 +73,18 @@ def core_seconds_per_epoch(configs: list[RunConfig], results_dir: Path) -> dict[
 
 def _bench_core_seconds(results_dir: Path, by_arm: dict[str, RunConfig]) -> dict[str, float]:
     """One-thread seconds per epoch of the arms in ``by_arm`` from the newest bench of this
-    CPU (``make bench``: lib's engine at the paper's width and batch, on an idle machine),
-    evaluation added."""
-    benches = sorted(Path(results_dir, "bench").glob("cpu-*.json"))
+    CPU model (``make bench``: lib's engine at the paper's width and batch, on an idle
+    machine; a bench of another model, or of the same model without the same bf16 and AMX
+    features, says nothing about this one), evaluation added."""
+    here = records.provenance(resolve_device("cpu"))
+    benches = [
+        bench
+        for path in sorted(Path(results_dir, "bench").glob("cpu-*.json"))
+        if same_cpu(bench := json.loads(path.read_text()), here)
+    ]
     if not benches:
         return {}
-    bench = json.loads(benches[-1].read_text())
+    bench = benches[-1]
     threads = bench["machine"]["cpu_count"]  # the bench runs on torch's default threads
     if threads != os.cpu_count():
         return {}
@@ -90,6 +96,15 @@ def _bench_core_seconds(results_dir: Path, by_arm: dict[str, RunConfig]) -> dict
         and row["arm"] in by_arm
         and row["precision"] == precision_here(by_arm[row["arm"]])
     }
+
+
+def same_cpu(bench: dict, here: dict) -> bool:
+    """Whether a bench ran on this CPU model: its name and, where the bench records them,
+    its speed flags (AVX-512 BF16, AMX) are this machine's."""
+    machine = bench.get("machine", {})
+    if machine.get("device_name") != here["device_name"]:
+        return False
+    return "cpu_flags" not in machine or machine["cpu_flags"] == here["cpu_flags"]
 
 
 def one_thread_seconds(wall_seconds: float, threads: int) -> float:

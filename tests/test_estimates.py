@@ -6,12 +6,19 @@ import json
 import os
 
 import pytest
+import torch
 from paper_records import other_precision, put_record
 
 from lib import campaign, checkpoint, estimates, records
 from lib.ablations import run_config
 from lib.budget import EPOCH_MARGIN
 from lib.rundirs import run_dir
+
+THIS_CPU = {
+    "cpu_count": os.cpu_count(),
+    "device_name": records.device_name(torch.device("cpu")),
+    "cpu_flags": records.cpu_flags(),
+}
 
 
 def test_expected_time_of_a_run_uses_its_checkpoint_and_threads(tmp_path):
@@ -42,7 +49,7 @@ def test_the_fastest_epoch_or_the_idle_bench_sets_the_expected_speed(tmp_path):
     assert estimates.core_seconds_per_epoch(configs, tmp_path)["resnet34_selu"] == 160
     here = estimates.precision_here(configs[0])
     bench = {
-        "machine": {"cpu_count": os.cpu_count()},
+        "machine": THIS_CPU,
         "results": [
             {"arm": "resnet34", "engine": "lib", "precision": here, "median_images_per_s": 600.0},
             {"arm": "resnet34", "engine": "naive", "precision": here, "median_images_per_s": 1.0},
@@ -64,7 +71,7 @@ def test_records_and_benches_of_another_precision_set_no_speed(tmp_path):
     other = other_precision(configs[0].arm)
     put_record(tmp_path, "resnet34_selu", 0, precision=other)
     bench = {
-        "machine": {"cpu_count": os.cpu_count()},
+        "machine": THIS_CPU,
         "results": [
             {"arm": "resnet34", "engine": "lib", "precision": other, "median_images_per_s": 600.0}
         ],
@@ -75,3 +82,25 @@ def test_records_and_benches_of_another_precision_set_no_speed(tmp_path):
     put_record(tmp_path, "resnet34_selu", 0)  # the same record, in this machine's precision
     per_epoch = estimates.core_seconds_per_epoch(configs, tmp_path)
     assert per_epoch["resnet34_selu"] == 360 and per_epoch["resnet34"] > 0
+
+
+def test_only_a_bench_of_this_cpu_model_sets_the_speed(tmp_path):
+    """Machines differ from run to run: a newer bench of another CPU model (or of this model
+    without its bf16/AMX features) must not stand for this one."""
+    configs = campaign.campaign_plan()[:5]
+    here = estimates.precision_here(configs[0])
+
+    def bench(machine: dict, images_per_s: float) -> dict:
+        row = {"arm": "resnet34", "engine": "lib", "precision": here}
+        return {"machine": machine, "results": [{**row, "median_images_per_s": images_per_s}]}
+
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    (folder / "cpu-20990101-000000.json").write_text(json.dumps(bench(THIS_CPU, 600.0)))
+    other_model = {**THIS_CPU, "device_name": "Another CPU (2 cores)"}
+    (folder / "cpu-20990102-000000.json").write_text(json.dumps(bench(other_model, 60.0)))
+    other_flags = {**THIS_CPU, "cpu_flags": [*THIS_CPU["cpu_flags"], "amx_tile"]}
+    (folder / "cpu-20990103-000000.json").write_text(json.dumps(bench(other_flags, 6.0)))
+    per_epoch = estimates.core_seconds_per_epoch(configs, tmp_path)
+    idle = estimates.one_thread_seconds(60_000 / 600.0, os.cpu_count()) * EPOCH_MARGIN
+    assert per_epoch["resnet34"] == pytest.approx(idle)

@@ -38,7 +38,8 @@ def chapters(toc: Path = REPO / "_toc.yml") -> list[Path]:
     """The notebooks named in the table of contents, in reading order (a Markdown page,
     such as the Code chapter, has nothing to execute)."""
     data = yaml.safe_load(toc.read_text())
-    files = [data["root"]] + [c["file"] for c in data.get("chapters", [])]
+    parts = data.get("parts", [data])  # chapters in captioned parts, or directly at the top
+    files = [data["root"]] + [c["file"] for part in parts for c in part.get("chapters", [])]
     return [REPO / f"{n}.ipynb" for n in files if not (REPO / f"{n}.md").exists()]
 
 

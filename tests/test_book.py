@@ -43,6 +43,7 @@ CHROMIUM_ARGS = [
 ]
 CHAPTERS = [
     "intro",
+    "absolute_gap",
     "paper_protocol",
     "reading",
     "implementation",
@@ -51,7 +52,9 @@ CHAPTERS = [
     "table4_inception",
     "table5_combined",
     "beyond",
+    "methods",
     "reproducibility",
+    "running",
     "performance",
     "code",
 ]
@@ -134,7 +137,7 @@ def test_site_in_headless_chromium(site, server):
             if name == "reproducibility":
                 assert "Results shown" in text and "smoke" in text
                 hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
-                for download in ("runs.csv", "records.zip"):
+                for download in ("runs.csv", "records.zip", "source.tar.gz"):
                     target = next(h for h in hrefs if h.endswith(download))
                     with urlopen(target) as response:
                         assert response.status == 200 and response.read(), download
@@ -167,6 +170,41 @@ def test_site_in_headless_chromium(site, server):
 
 
 PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 800}
+# Each figure's <img>: its source, its rendered width and the width it was glued at.
+FIGURES_JS = """els => els.map(e => [
+    e.getAttribute('src'), e.getBoundingClientRect().width, parseFloat(e.style.width)])"""
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_every_column_in_view_on_a_laptop_and_every_figure_once_at_its_own_width(site, server):
+    """At 1280 px no table scrolls sideways inside its column (no column hidden behind a
+    scrollbar); at 1280 and 390 px every figure is shown at the width it was drawn for (its
+    11 pt labels never shrunk), and no figure appears twice on the site."""
+    from playwright.sync_api import sync_playwright
+
+    shown: dict[str, list[str]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        for viewport in (LAPTOP, PHONE):
+            page = browser.new_page(viewport=viewport)
+            for name in CHAPTERS:
+                page.goto(urljoin(server, f"book/{name}.html"), wait_until="load")
+                if viewport is LAPTOP:
+                    hidden = page.eval_on_selector_all(
+                        ".repl-scroll",
+                        "els => els.filter(e => e.scrollWidth > e.clientWidth + 1)"
+                        ".map(e => e.querySelector('th').innerText)",
+                    )
+                    assert not hidden, f"{name}: tables wider than the column: {hidden}"
+                for src, width, drawn in page.eval_on_selector_all("figure img", FIGURES_JS):
+                    assert abs(width - drawn) < 1, f"{name}: {src} shown {width} px of {drawn}"
+                    if viewport is LAPTOP:
+                        shown.setdefault(src, []).append(name)
+            page.close()
+        browser.close()
+    twice = {src: pages for src, pages in shown.items() if len(pages) > 1}
+    assert not twice, f"figures shown more than once: {twice}"
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
@@ -293,7 +331,8 @@ def test_a_chapter_error_fails_the_build(tmp_path):
         import execute
     finally:
         sys.path.pop(0)
-    notebooks = [f"{name}.ipynb" for name in CHAPTERS if name != "code"]  # code.md: Markdown
+    markdown = {"code", "running"}  # Markdown pages: nothing to execute
+    notebooks = [f"{name}.ipynb" for name in CHAPTERS if name not in markdown]
     assert [p.name for p in execute.chapters()] == notebooks
 
 

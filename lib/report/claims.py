@@ -52,6 +52,21 @@ def improvement_claims() -> list[tuple[str, str, int, float]]:
     ]
 
 
+# What each improvement claim is about, in plain words (page one's answer).
+CHANGE_NAMES = {
+    "resnet34_lr": "learning-rate decay",
+    "resnet34_selu": "SELU instead of ReLU",
+    "resnet34_inception": "the Inception stem",
+    "improved": "all four changes together",
+}
+
+
+def claim_name(arm: str, epochs: int) -> str:
+    """'learning-rate decay at 20 epochs' where the paper reports the arm at two lengths."""
+    name = CHANGE_NAMES[arm]
+    return f"{name} at {epochs} epochs" if len(paper_epochs(arm)) > 1 else name
+
+
 # --- Figs 4-6: claims with a direction but no number ------------------------------------
 
 # One measure per claim, stated before any number; both fall when the claim holds.

@@ -26,6 +26,8 @@ CLAIMED = -1  # both measures are lower when the claim holds
 # measure -> (unit, digits shown)
 UNITS = {REACH: ("iterations", 0), LOG_SD: ("(sd of log loss)", 3), RAW_SD: ("(sd of loss)", 4)}
 
+DIFFERENCE = f"Difference ({CI})"  # ours minus the baseline, its interval and Welch p
+
 
 def loss_runs(results: Results, arm: str, epochs: int) -> dict[int, np.ndarray]:
     """Per-iteration training losses over the first ``epochs`` epochs, by seed."""
@@ -91,9 +93,9 @@ def convergence(results: Results, arm: str, baseline: str, epochs: int) -> dict:
                 "Measured as": claim.measure,
                 code(baseline): mean_sd(stats.summarise(list(b.values())), digits),
                 code(arm): mean_sd(stats.summarise(list(a.values())), digits),
-                "Difference": num(c.diff, digits, sign=True),
-                CI: interval(c.ci_low, c.ci_high, digits, sign=True),
-                "Welch p": p_value(c.p),
+                DIFFERENCE: f"{num(c.diff, digits, sign=True)} "
+                f"{interval(c.ci_low, c.ci_high, digits, sign=True)}<br>"
+                f"<small>Welch p {p_value(c.p)}</small>",
                 "Verdict (exploratory)": verdict_cell(
                     results, assessment.verdict, assessment, unit, digits
                 ),
@@ -133,7 +135,7 @@ def convergence_claims(protocols: list[Results]) -> pd.DataFrame:
                     "Protocol": protocol_name(results),
                     "Measured as": f"{claim.measure} ({code(claim.arm)} − "
                     f"{code(claim.baseline)}, {epochs} epochs)",
-                    **row[["Difference", CI, "Welch p", "Verdict (exploratory)", "Sensitivity"]],
+                    **row[[DIFFERENCE, "Verdict (exploratory)", "Sensitivity"]],
                 }
             )
     return pd.DataFrame(rows)

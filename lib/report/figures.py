@@ -27,16 +27,16 @@ WIDTH = 6.5  # inches: the page's text width at DPI
 
 def _subplots(height: float) -> tuple[Figure, object]:
     matplotlib.rcParams.update(STYLE)  # global, as the glued PNG is saved later
-    fig = Figure(figsize=(WIDTH, height))
+    # constrained layout keeps every label and an outside legend inside the image
+    fig = Figure(figsize=(WIDTH, height), layout="constrained")
     return fig, fig.subplots()
 
 
 def _finish(fig: Figure, ax=None) -> Figure:
-    """Legend and grid on ``ax`` (when given), then a tight layout."""
+    """Legend and grid on ``ax`` (when given); the layout is constrained (``_subplots``)."""
     if ax is not None:
         ax.legend(fontsize=10)
         ax.grid(alpha=0.3)
-    fig.tight_layout()
     return fig
 
 
@@ -105,6 +105,40 @@ def epoch_curves(results: Results, arms: list[str]):
     ax.set_xlabel("epoch")
     ax.set_ylabel("test accuracy (%)")
     return _finish(fig, ax)
+
+
+def gap_curves(results: Results, arms: list[str], reference: str):
+    """Test accuracy (top) and test loss (bottom) per epoch, mean with a min-max band across
+    seeds, for each arm with runs; diamonds mark the paper's accuracies of ``reference``."""
+    matplotlib.rcParams.update(STYLE)
+    fig = Figure(figsize=(WIDTH, 6.0), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    drawn = 0
+    for arm in arms:
+        runs = results.epoch_losses[results.epoch_losses["arm"] == arm]
+        if runs.empty:
+            continue
+        accs = [a for a in results.arm_runs(arm)["test_accuracy"] if len(a)]
+        n = min(len(a) for a in accs)
+        label = f"{arm} (n={len(accs)})"
+        _band(top, [a[:n] for a in accs], label, marker="o", ms=3)
+        losses = runs.pivot(index="seed", columns="epoch", values="test_loss").dropna(axis=1)
+        _band(bottom, losses.to_numpy().tolist(), label, marker="o", ms=3)
+        drawn += 1
+    if not drawn:
+        return empty_figure(f"No runs of {', '.join(arms)} yet.")
+    for e in (SHORT, LONG):
+        value = paper_accuracy(reference, e)
+        label = f"paper: {reference}" if e == SHORT else None
+        top.plot(results.horizon(e), value, marker="D", color="#cf222e", ms=7, ls="none",
+                 label=label)  # fmt: skip
+    top.set_ylabel("test accuracy (%)")
+    bottom.set_ylabel("test loss")
+    bottom.set_xlabel("epoch")
+    top.legend(fontsize=10)
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+    return fig
 
 
 def loss_curves(results: Results, arms: list[str], epochs: int, threshold: float | None = None):
@@ -180,7 +214,8 @@ def forest_plot(protocols: list[Results]):
     ax.set_yticks([i + 0.5 - step / 2 for i in ys])
     ax.set_yticklabels([f"{arm}, {e} ep. (T{t})" for t, arm, e, _ in claims])
     ax.set_ylim(len(claims), -0.5)
-    ax.set_xlabel(f"accuracy points over resnet34 ({ci_label(shown[0][1][0].alpha)})")
+    # two lines: beside the claims' long tick labels one line would run off the image
+    ax.set_xlabel(f"accuracy points over resnet34\n({ci_label(shown[0][1][0].alpha)})")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=10, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return _finish(fig)

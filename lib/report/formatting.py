@@ -75,10 +75,12 @@ def p_phrase(p, name: str = "p") -> str:
     return f"{name} {cell}" if cell.startswith("<") else f"{name} = {cell}"
 
 
-def verdict_html(verdict: str) -> str:
-    """A verdict in its colour (grey: inconclusive, no clear difference, n/a, no data)."""
+def verdict_html(verdict: str, label: str | None = None) -> str:
+    """A verdict in its colour (grey: inconclusive, no clear difference, n/a, no data),
+    written as ``label`` where a shorter word stands for it ("smaller than claimed")."""
     colour = VERDICT_COLOURS.get(verdict.split(" (")[0], GREY)
-    return f'<span style="color:{colour};font-weight:600">{html.escape(verdict)}</span>'
+    text = html.escape(label or verdict)
+    return f'<span style="color:{colour};font-weight:600">{text}</span>'
 
 
 def code(name: str) -> str:
@@ -97,8 +99,8 @@ def table_html(frame: pd.DataFrame) -> str:
     table = frame.to_html(index=False, escape=False, border=0, classes="table repl-table")
     source = frame.attrs.get(MADE_BY)
     note = (
-        f'<p class="repl-made-by">Made by <a href="{CODE_PAGE}#{html.escape(source)}">'
-        f"<code>{html.escape(source)}</code></a></p>"
+        f'<p class="repl-made-by"><a href="{CODE_PAGE}#{html.escape(source)}" '
+        f'title="{html.escape(source)}">code</a></p>'
         if source
         else ""
     )
@@ -110,8 +112,8 @@ CODE_PAGE = "code.html"  # book/code.md: every lib function documented, with its
 
 
 def made_by(function):
-    """Decorator of a table function: its DataFrame names it, and ``table_html`` prints that
-    name under the table (which ``lib.report`` function made each table on the site)."""
+    """Decorator of a table function: its DataFrame names it, and ``table_html`` links that
+    function's entry in the Code chapter under the table (a small "code" link)."""
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):

@@ -40,7 +40,7 @@ def banner(results: Results) -> str:
         f"{results.spec.description}. Compared with the paper: {protocol_phrase(results)}.",
         "",
         f"**{c['done']} of {c['planned']} planned runs complete** "
-        f"({len(ARMS)} arms × {c['seeds']} seeds); {c['failed']} failed, "
+        f"({plan_phrase(results)}); {c['failed']} failed, "
         f"{c['stale']} stale, {c['invalid']} invalid, {c['malformed']} malformed. "
         f"The numbers come from {len(commits(results))} commit(s) of the code "
         "(see {doc}`reproducibility`).",
@@ -48,7 +48,8 @@ def banner(results: Results) -> str:
     if c["missing_arms"]:
         lines += ["", "Arms with no results yet: " + md_codes(c["missing_arms"])]
     if c["partial_arms"]:
-        part = ", ".join(f"`{a}` ({c['per_arm'][a]}/{c['seeds']})" for a in c["partial_arms"])
+        planned = c["planned_per_arm"]
+        part = ", ".join(f"`{a}` ({c['per_arm'][a]}/{planned[a]})" for a in c["partial_arms"])
         lines += ["", f"Arms with fewer seeds than planned: {part}."]
     how = (
         "chosen with `PROFILE`/`BOOK_PROFILE`"
@@ -84,23 +85,6 @@ def short_banner(results: Results) -> str:
     )
 
 
-def paper_protocol_note(shown: Results, paper: Results) -> str:
-    """Where the paper-protocol runs stand, when the chapters show another profile."""
-    if shown.profile == "paper":
-        return ""
-    if paper.empty:
-        return "No run of the paper's own protocol is complete yet (see {doc}`paper_protocol`)."
-    c = paper.completeness
-    arms = ", ".join(f"`{a}` {c['per_arm'][a]}" for a in ARMS if c["per_arm"][a])
-    return (
-        f":::{{important}} The paper's own protocol: partial results\n"
-        f"{c['done']} of {c['planned']} planned runs of the `paper` profile are complete "
-        f"(seeds per arm: {arms}). Until every paper arm has {READY_SEEDS} seeds the "
-        f"chapters show the `{shown.profile}` profile; the paper-protocol runs are on "
-        "{doc}`paper_protocol`, beside the paper's numbers.\n:::\n"
-    )
-
-
 def chapters_profile_sentence(shown: Results) -> str:
     """For the paper-protocol page: which profile the other chapters show, and why."""
     if shown.profile == "paper":
@@ -116,24 +100,35 @@ def chapters_profile_sentence(shown: Results) -> str:
     )
 
 
+def plan_phrase(results: Results) -> str:
+    """What the planned runs are: the paper campaign's plan, or every arm at the profile's
+    seeds (``lib.report.results.planned_runs``)."""
+    if results.profile == "paper":
+        return "the campaign's plan: the paper's arms at its 10 seeds, controls and readings at 3"
+    return f"{len(ARMS)} arms × {len(results.spec.seeds)} seeds"
+
+
 def missing_note(results: Results, arms: list[str]) -> str:
     """A sentence naming which of ``arms`` lack results (empty when all are complete)."""
     if results.spec is None:
         return "No results exist yet for any arm of this chapter."
-    seeds = len(results.spec.seeds)
-    per_arm = results.completeness["per_arm"]
+    c = results.completeness
+    per_arm, planned = c["per_arm"], c["planned_per_arm"]
     missing = [a for a in arms if per_arm.get(a, 0) == 0]
-    partial = [a for a in arms if 0 < per_arm.get(a, 0) < seeds]
+    partial = [a for a in arms if 0 < per_arm.get(a, 0) < planned.get(a, 0)]
+    unplanned = [a for a in missing if not planned.get(a)]
     parts = []
     if missing:
         parts.append("no results yet for " + md_codes(missing))
+    if unplanned:
+        parts.append(f"of these, {md_codes(unplanned)} not planned under this profile")
     if partial:
         parts.append(
             "fewer seeds than planned for "
-            + ", ".join(f"`{a}` ({per_arm[a]}/{seeds})" for a in partial)
+            + ", ".join(f"`{a}` ({per_arm[a]}/{planned[a]})" for a in partial)
         )
     if not parts:
-        return f"All {len(arms)} arms of this chapter have all {seeds} seeds."
+        return f"All {len(arms)} arms of this chapter have all their planned seeds."
     return "Missing: " + "; ".join(parts) + ". Cells without data say *no runs* / *n/a*."
 
 

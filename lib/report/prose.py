@@ -17,7 +17,6 @@ from lib.report.claims import (
     LOG_SD,
     LONG,
     REACH,
-    READINGS,
     SHORT,
     improvement_claims,
     paper_accuracy,
@@ -42,7 +41,6 @@ from lib.report.formatting import (
     protocol_phrase,
     verdict_text,
 )
-from lib.report.readings import reading_verdicts
 from lib.report.results import BEST, Results
 from lib.report.verdicts import primary_judgement
 
@@ -182,27 +180,6 @@ def closest_baseline(results: Results) -> str:
     return text
 
 
-def readings_reproduce(results: Results) -> str:
-    """Whether any reading reproduces the paper's improvements (a sentence)."""
-    found, judged = [], 0
-    for reading in READINGS:
-        for what, j in reading_verdicts(results, reading.arm):
-            if j is None or j.verdict in (stats.NO_DATA, stats.NOT_APPLICABLE):
-                continue
-            judged += 1
-            if j.verdict == stats.REPRODUCED:
-                found.append(f"{what} under `{reading.arm}` ({reading.label})")
-    if not judged:
-        return "No reading has enough results for a verdict yet."
-    where = f" under the reduced `{results.profile}` protocol" if results.reduced else ""
-    if not found:
-        return (
-            f"**No reading reproduces the paper's improvements**{where}: none of the "
-            f"{judged} verdicts above is *reproduced*."
-        )
-    return f"**{len(found)} of {judged} verdicts are reproduced**{where}: " + "; ".join(found) + "."
-
-
 def step_note(results: Results) -> str:
     """Says why the step schedule's short-cell verdict is n/a, when it is."""
     h = results.horizon(SHORT)
@@ -260,8 +237,8 @@ def spread_text(results: Results) -> str:
         f"Across the {len(sds)} arms with at least two seeds, the seed-to-seed sd of final "
         f"accuracy ranges from {num(sds[lo])} (`{lo}`) to {num(sds[hi])} (`{hi}`) "
         f"points, median {num(median_sd)}. With {n_seeds} seeds per arm and that median "
-        f"sd, a two-sided t-test at the 5 % level detects a difference of "
-        f"{num(power.detectable_effect(median_sd, n_seeds))} points or more with {POWER}, "
+        f"sd, Welch's 95 % interval excludes 0, with {POWER}, for a difference of "
+        f"{num(power.detectable_effect(median_sd, n_seeds))} points or more, "
         f"and at the {100 * alpha:g} % level of a primary claim "
         f"{num(power.detectable_effect(median_sd, n_seeds, alpha=alpha))}; smaller true "
         "differences are usually missed."

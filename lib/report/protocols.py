@@ -23,8 +23,6 @@ from lib.report.claims import (
 )
 from lib.report.formatting import (
     CI,
-    CONFIDENCE,
-    ci_label,
     interval,
     margin_phrase,
     mean_sd,
@@ -32,10 +30,7 @@ from lib.report.formatting import (
     protocol_phrase,
 )
 from lib.report.results import Results
-from lib.report.verdicts import excluding_zero, judge, primary_family, verdict_counts
-
-# The verdicts counted at a glance, in this order ("direction only" of either size).
-GLANCE = (stats.REPRODUCED, stats.DIRECTION_ONLY, stats.NOT_REPRODUCED, stats.INCONCLUSIVE)
+from lib.report.verdicts import judge, primary_family
 
 
 def protocol_label(results: Results) -> str:
@@ -44,42 +39,6 @@ def protocol_label(results: Results) -> str:
     if not results.reduced:
         return "the paper's protocol"
     return f"the `{results.profile}` profile, a proxy"
-
-
-def verdict_summary(results: Results) -> str:
-    """At a glance: the primary family's verdicts, how many exclude 0, and the combined
-    model's change (its interval the family's, as in the primary table)."""
-    glance = f"**At a glance ({protocol_label(results)}).**"
-    family = primary_family(results)
-    counts = verdict_counts(family)
-    judged = len(family) - counts.get(stats.NO_DATA, 0)
-    if not judged:
-        return (
-            f"{glance} None of the paper's {len(family)} improvement claims can be judged "
-            "yet: each needs two complete seeds of both arms."
-        )
-    by_kind = {kind: sum(n for v, n in counts.items() if v.startswith(kind)) for kind in GLANCE}
-    text = (
-        f"{glance} Of the paper's {len(family)} improvement claims (the primary family), "
-        f"{judged} can be judged: **"
-        + ", ".join(f"{n} {kind}" for kind, n in by_kind.items())
-        + f"**, each read from its {100 * (1 - family[0].alpha):g} % interval so that all "
-        f"{len(family)} hold together with {CONFIDENCE} % confidence (Bonferroni); "
-        f"{excluding_zero(family)} of our differences exclude 0."
-    )
-    if counts.get(stats.NO_DATA):
-        text += f" {counts[stats.NO_DATA]} lack two complete seeds per arm."
-    s_imp, s_base = results.summary("improved"), results.summary(BASELINE)
-    if not (s_imp.n and s_base.n):
-        return text
-    j = next(j for j in family if j.arm == "improved")
-    c = j.comparison
-    ci = f" ({ci_label(j.alpha)} {interval(c.ci_low, c.ci_high, sign=True)})" if c.judged else ""
-    return text + (
-        f" Our combined model reaches {mean_sd(s_imp, unit='%')} against the baseline's "
-        f"{mean_sd(s_base, unit='%')} after epoch {results.horizon(SHORT)}, a change of "
-        f"{num(c.diff, sign=True)} points{ci}."
-    )
 
 
 def _decay_at_short_cell(profile: str) -> float:
@@ -195,6 +154,38 @@ def precision_note(results: Results) -> str:
         "fp32); the paper, trained on a GTX 1060 that has no bf16 units, almost certainly "
         "used fp32."
     )
+
+
+def precision_mix(results: Results, arms: list[str]) -> str:
+    """The precision each arm's runs trained in and, where an arm mixes bf16 and fp32, the
+    paper's claims on these arms judged on the bf16 runs alone (a sensitivity analysis,
+    never the verdict)."""
+    counts = {arm: results.arm_runs(arm)["precision"].value_counts() for arm in arms}
+    described = "; ".join(
+        f"`{arm}` " + ", ".join(f"{p} ×{n}" for p, n in c.items()) for arm, c in counts.items()
+        if len(c)
+    )  # fmt: skip
+    if not described:
+        return ""
+    text = f"Training precision of these runs: {described}."
+    if all(len(c) <= 1 for c in counts.values()):
+        return text
+    bf16 = results.in_precision("bf16")
+    family = primary_family(bf16)
+    parts = [
+        f"{claim_label(j)}: {num(j.comparison.diff, sign=True)} "
+        f"{interval(j.comparison.ci_low, j.comparison.ci_high, sign=True)}, *{j.verdict}*"
+        for j in family
+        if j.arm in arms and j.baseline in arms
+    ]
+    return text + (
+        " Judged on the bf16 runs alone (a sensitivity analysis, never the verdict), by the "
+        "same rule: " + "; ".join(parts) + "."
+    )
+
+
+def claim_label(j) -> str:
+    return f"`{j.arm}` at {j.paper_epochs} epochs"
 
 
 def strongest_findings(results: Results) -> str:

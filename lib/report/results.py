@@ -8,6 +8,7 @@ and returns a ``Results``; every other report module works on that object alone.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass, field
@@ -111,6 +112,10 @@ class Results:
     def available(self, arm: str, paper_epochs: int = SHORT) -> bool:
         return paper_epochs == SHORT or ARMS[arm].long_horizon
 
+    def in_precision(self, precision: str) -> Results:
+        """The same results with only the records trained in ``precision`` (bf16 or fp32)."""
+        return dataclasses.replace(self, frame=self.frame[self.frame["precision"] == precision])
+
     def arm_runs(self, arm: str) -> pd.DataFrame:
         return self.runs[self.runs["arm"] == arm]
 
@@ -152,11 +157,13 @@ class Results:
 
     @cached_property
     def completeness(self) -> dict:
-        seeds = self.spec.seeds if self.spec else ()
-        planned = {(arm, seed) for arm in ARMS for seed in seeds}
+        """Runs done of those planned (``planned_runs``: one definition for every page),
+        per arm and in all, and the records left out by status."""
+        planned = planned_runs(self.profile)
         done = {(a, int(s)) for a, s in zip(self.runs["arm"], self.runs["seed"], strict=True)}
         counts = self.frame["status"].value_counts()
         per_arm = {arm: len([1 for a, _ in done & planned if a == arm]) for arm in ARMS}
+        planned_per_arm = {arm: len([1 for a, _ in planned if a == arm]) for arm in ARMS}
         return {
             "planned": len(planned),
             "done": len(done & planned),
@@ -164,10 +171,11 @@ class Results:
             "stale": int(counts.get("stale", 0)),
             "malformed": int(counts.get("malformed", 0)),
             "invalid": int(counts.get("invalid", 0)),
-            "seeds": len(seeds),
+            "seeds": len(self.spec.seeds) if self.spec else 0,
             "per_arm": per_arm,
-            "missing_arms": [a for a, n in per_arm.items() if n == 0],
-            "partial_arms": [a for a, n in per_arm.items() if 0 < n < len(seeds)],
+            "planned_per_arm": planned_per_arm,
+            "missing_arms": [a for a, n in per_arm.items() if n == 0 < planned_per_arm[a]],
+            "partial_arms": [a for a, n in per_arm.items() if 0 < n < planned_per_arm[a]],
         }
 
     @cached_property
@@ -193,6 +201,17 @@ class Results:
             except (OSError, ValueError):
                 continue
         return out
+
+
+def planned_runs(profile: str | None) -> set[tuple[str, int]]:
+    """(arm, seed) of every planned run: the paper campaign's plan (``lib.campaign``) for
+    the paper's protocol, every arm and seed of the profile for a reduced one."""
+    if profile == "paper":
+        from lib import campaign  # git and worktrees: only when a page asks
+
+        return {(c.arm, c.seed) for c in campaign.campaign_plan()}
+    seeds = PROFILES[profile].seeds if profile in PROFILES else ()
+    return {(arm, seed) for arm in ARMS for seed in seeds}
 
 
 def load(profile: str | None = None, folder: Path | None = None) -> Results:

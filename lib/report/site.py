@@ -8,6 +8,7 @@ git-ignored ``book/_downloads/`` that the Reproducibility page links with Sphinx
 
 from __future__ import annotations
 
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from lib.report.results import available_profiles, load, results_dir
 
 REPO = Path(__file__).resolve().parents[2]
 DOWNLOADS = REPO / "book" / "_downloads"
-CSV_NAME, ZIP_NAME = "runs.csv", "records.zip"
+CSV_NAME, ZIP_NAME, SOURCE_NAME = "runs.csv", "records.zip", "source.tar.gz"
+ARCHIVE_PREFIX = "fmnist-resnet34-replication"  # the folder the source archive unpacks into
 # CSV column -> lib.results column, one row per record.json of every profile.
 COLUMNS = {
     "profile": "profile",
@@ -93,6 +95,41 @@ def write_downloads(out: Path = DOWNLOADS, folder: Path | None = None) -> dict:
         for name in frame["record"]:
             archive.write(folder / name, arcname=f"results/{name}")
     return {"rows": len(frame), "profiles": sorted(set(frame["profile"]))}
+
+
+def write_source(out: Path = DOWNLOADS) -> str | None:
+    """``git archive`` of the commit the site is built from into ``out`` (code, book and
+    committed records; uncommitted changes are not in it); the commit, or None outside git."""
+    head, _ = build_commit()
+    if head is None:
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["git", "archive", "--format=tar.gz", f"--prefix={ARCHIVE_PREFIX}/",
+         "-o", str(out / SOURCE_NAME), head],
+        cwd=REPO, check=True,
+    )  # fmt: skip
+    return head
+
+
+def citation() -> str:
+    """How to cite this report: a BibTeX entry naming the commit the site is built from
+    (authors as the repository's contributors: the records name no people)."""
+    head, dirty = build_commit()
+    year = git_output("show", "-s", "--format=%cd", "--date=format:%Y", "HEAD") or "n.d."
+    version = f"commit {head[:10]}" if head else "no commit"
+    version += " with uncommitted changes" if dirty else ""
+    return (
+        "```bibtex\n"
+        "@misc{fmnist_resnet34_replication,\n"
+        "  author = {{The contributors of this repository}},\n"
+        "  title  = {A replication of ``An improved convolutional-neural-network\n"
+        "            image-classification algorithm based on residuals'' on Fashion-MNIST},\n"
+        f"  year   = {{{year}}},\n"
+        f"  note   = {{Jupyter Book built from run records, {version}}}\n"
+        "}\n"
+        "```"
+    )
 
 
 def downloads_text(written: dict) -> str:

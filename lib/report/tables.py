@@ -13,7 +13,6 @@ from lib.report.claims import (
     SHORT,
     TABLE_ARMS,
     accuracy_claims,
-    improvement_claims,
     paper_accuracy,
     paper_epochs,
 )
@@ -104,15 +103,6 @@ def sensitivity_cell(verdict: str, changes: list[tuple[str, str]]) -> str:
     return "changes: " + "; ".join(f"{name} → {verdict_html(v)}" for name, v in changes)
 
 
-def judgement_cell(results: Results, j: Judgement) -> str:
-    """``verdict_cell`` with the sensitivity analyses that change it, for a table without
-    a Sensitivity column."""
-    cell = verdict_cell(results, j.verdict, j.assessment)
-    if j.changes:
-        cell += f"<br><small>{sensitivity_cell(j.verdict, j.changes)}</small>"
-    return cell
-
-
 def primary_row(results: Results, j: Judgement) -> dict:
     c, d, a = j.comparison, j.assessment.claim, j.assessment.against
     return {
@@ -134,16 +124,29 @@ def primary_row(results: Results, j: Judgement) -> dict:
     }
 
 
+# The primary table's columns that fit a text column; the rest go to its detail table.
+PRIMARY_MAIN = ["Table", "Change", "Epochs", "Paper (points)", "Ours, final epoch", "Verdict"]
+
+
 @made_by
-def primary_table(results: Results, table: int | None = None) -> pd.DataFrame:
-    """The primary family (the paper's improvements), or the rows of one paper table."""
-    return pd.DataFrame(
+def primary_table(results: Results, table: int | None = None, detail: bool = False):
+    """The primary family (the paper's improvements), or the rows of one paper table: the
+    claim, ours with the interval its verdict reads, and the verdict; ``detail``: the same
+    rows' tests, seeds, best-epoch reading and sensitivity analyses."""
+    frame = pd.DataFrame(
         [
             primary_row(results, j)
             for j in primary_family(results)
             if table is None or TABLE_OF[j.arm] == str(table)
         ]
     )
+    if frame.empty:
+        return frame
+    ci = next(c for c in frame.columns if c.endswith("CI"))
+    frame["Ours, final epoch"] = frame["Ours, final epoch"] + "<br><small>" + frame[ci] + "</small>"
+    if detail:
+        return frame.drop(columns=[*PRIMARY_MAIN[2:], ci])
+    return frame[PRIMARY_MAIN].rename(columns={"Ours, final epoch": f"Ours, final epoch ({ci})"})
 
 
 @made_by
@@ -176,7 +179,9 @@ def progress_table(results: Results) -> pd.DataFrame:
         rows.append(
             {
                 "Arm": code(arm),
-                "Seeds complete": f"{c['per_arm'][arm]} of {c['seeds']}",
+                "Seeds complete": f"{c['per_arm'][arm]} of {c['planned_per_arm'][arm]}"
+                if c["planned_per_arm"][arm]
+                else f"{c['per_arm'][arm]} (not planned)",
                 "Epochs": int(runs["epochs_run"].max()) if len(runs) else "—",
                 "Wall hours per run (mean)": num(wall.mean()) if len(runs) else "—",
                 "Core-hours per run (mean)": num(core.mean()) if len(runs) else "—",
@@ -209,20 +214,36 @@ def spread_table(results: Results, arms: list[str] | None = None) -> pd.DataFram
 def contrast_row(
     results: Results, arm: str, baseline: str, label: str, epochs: int = SHORT
 ) -> dict:
-    """A comparison the paper does not make (exploratory): differs, or no clear difference."""
+    """A comparison the paper does not make (exploratory): differs, or no clear difference.
+    A row that is one of the paper's claims keeps that claim's primary verdict (one verdict
+    per claim on every page) beside this page's uncorrected interval."""
     j = judge(results, arm, baseline, epochs)
     c = j.comparison
+    primary = primary_verdict_cell(results, arm, baseline, epochs)
     return {
         "Question": label,
-        "Contrast": f"{code(arm)} − {code(baseline)}",
-        "Epochs": epochs_label(results, epochs),
-        "Difference (points)": num(c.diff, sign=True),
-        CI: interval(c.ci_low, c.ci_high, sign=True),
-        "Welch p": p_value(c.p),
-        "n": f"{c.n_treatment} vs {c.n_baseline}",
-        "Verdict (exploratory)": verdict_cell(results, j.verdict, j.assessment),
-        "Sensitivity": sensitivity_cell(j.verdict, j.changes),
+        "Contrast": f"{code(arm)} − {code(baseline)}<br>"
+        f"<small>{epochs_label(results, epochs)} epochs</small>",
+        f"Difference (points, {CI})": f"{num(c.diff, sign=True)} "
+        f"{interval(c.ci_low, c.ci_high, sign=True)}<br><small>n {c.n_treatment} vs "
+        f"{c.n_baseline}, Welch p {p_value(c.p)}</small>",
+        "Verdict (exploratory)": primary or verdict_cell(results, j.verdict, j.assessment),
+        "Sensitivity": "—" if primary else sensitivity_cell(j.verdict, j.changes),
     }
+
+
+def primary_verdict_cell(results: Results, arm: str, baseline: str, epochs: int) -> str:
+    """The primary family's verdict where ``arm - baseline`` at ``epochs`` is one of the
+    paper's claims, marked as such; '' for any other contrast."""
+    for j in primary_family(results):
+        if (j.arm, j.baseline, j.paper_epochs) == (arm, baseline, epochs):
+            c = j.comparison
+            return (
+                f"{verdict_html(verdict_text(results, j.verdict))}<br><small>the paper's "
+                f"Table {TABLE_OF[arm]} claim: its primary verdict, read from its "
+                f"{ci_label(j.alpha)} {interval(c.ci_low, c.ci_high, sign=True)}</small>"
+            )
+    return ""
 
 
 @made_by
@@ -231,7 +252,7 @@ def contrast_table(results: Results, contrasts: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame([contrast_row(results, *contrast) for contrast in contrasts])
 
 
-# --- page one: every claim, one column of ours per protocol ----------------------------
+# --- which protocol a row is about --------------------------------------------------
 
 
 def protocol_name(results: Results) -> str:
@@ -241,46 +262,3 @@ def protocol_name(results: Results) -> str:
         c = results.completeness
         return f"paper's protocol ({c['done']}/{c['planned']} runs)"
     return f"{results.profile} profile (proxy)"
-
-
-def protocol_column(results: Results) -> str:
-    """The header of a protocol's column in a table of ours beside the paper's."""
-    return f"Ours: {protocol_name(results)}"
-
-
-def _verdict_line(results: Results, verdict: str) -> str:
-    label = "" if results.reduced else "paper's: "
-    return label + verdict_html(verdict_text(results, verdict))
-
-
-def _difference_cell(j: Judgement) -> str:
-    """Our difference, its interval, the seeds per arm and Welch's p ("n/a" below two
-    seeds)."""
-    c = j.comparison
-    n = f"n {c.n_treatment} vs {c.n_baseline}"
-    if not (finite(c.ci_low) and finite(c.ci_high)):
-        return f"{num(c.diff, sign=True)}<br><small>{n}, CI n/a</small>"
-    return (
-        f"{num(c.diff, sign=True)} <small>{interval(c.ci_low, c.ci_high, sign=True)}<br>"
-        f"{n}, p {p_value(c.p)}</small>"
-    )
-
-
-@made_by
-def claims_table(protocols: list[Results]) -> pd.DataFrame:
-    """The paper's improvement claims (points over the baseline), its value, the verdict of
-    each protocol with records, and ours per protocol: difference and the simultaneous
-    interval its verdict reads (``primary_family``), seeds, Welch p."""
-    shown = [(r, primary_family(r)) for r in protocols if not r.empty]
-    rows = []
-    for i, (table, arm, epochs, d) in enumerate(improvement_claims()):
-        row = {
-            "Claim": f"{code(arm)}, {epochs} epochs (Table {table})",
-            "Paper (points)": num(d, sign=True),
-            "Verdict": "<br>".join(_verdict_line(r, family[i].verdict) for r, family in shown)
-            or "no records yet",
-        }
-        for r, family in shown:
-            row[protocol_column(r)] = _difference_cell(family[i])
-        rows.append(row)
-    return pd.DataFrame(rows)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections import Counter
 from dataclasses import dataclass
 
 from lib import power, sensitivity, stats
@@ -118,21 +117,12 @@ def primary_judgement(results: Results, arm: str, paper_epochs: int) -> Judgemen
 
 
 def exact_claim_reading(judgement: Judgement) -> str | None:
-    """For a claim reproduced only because the paper's number carries the seed noise of its
-    own runs: the verdict with that number taken as exact ("direction only (smaller / larger
-    than claimed)"), so that a headline can give both readings. None where the readings
-    agree or the verdict is not "reproduced"."""
-    if judgement.verdict != stats.REPRODUCED:
+    """The verdict with the paper's number taken as exact, where it differs from the rule's
+    (which lets that number carry the seed noise of its own runs), so that a headline gives
+    both readings: "reproduced" only with the paper's noise becomes "direction only (smaller
+    / larger than claimed)", an inconclusive claim may become "not reproduced". None where
+    the readings agree, for n/a and no data, and for a contrast (no claim)."""
+    if judgement.verdict in (stats.NOT_APPLICABLE, stats.NO_DATA):
         return None
     exact = dict(judgement.sensitivity).get(EXACT_CLAIM)
-    return exact if exact in (stats.SMALLER, stats.LARGER) else None
-
-
-def verdict_counts(family: list[Judgement]) -> Counter:
-    """How many judgements got each verdict."""
-    return Counter(j.verdict for j in family)
-
-
-def excluding_zero(family: list[Judgement]) -> int:
-    """How many of the family's differences exclude 0 (their simultaneous intervals do)."""
-    return sum(1 for j in family if j.family_p < stats.ALPHA)
+    return exact if exact not in (None, judgement.verdict) else None

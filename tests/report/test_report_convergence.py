@@ -58,4 +58,5 @@ def test_convergence_claims_one_row_per_protocol_with_records(smoke):
     assert set(empty["Verdict (exploratory)"].map(lambda v: "no data" in v)) == {True}
     twice = convergence.convergence_claims([smoke, smoke])
     assert list(twice["Claim"]) == [c.claim for c in claims.CONVERGENCE_CLAIMS for _ in (1, 2)]
-    assert list(twice["Difference"][::2]) == list(twice["Difference"][1::2])
+    difference = twice[convergence.DIFFERENCE]
+    assert list(difference[::2]) == list(difference[1::2])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from lib.report import architecture, figures, glue
@@ -76,3 +77,21 @@ def test_an_empty_table_is_said_in_words(monkeypatch):
     glue.put_table("full", pd.DataFrame({"Arm": ["resnet34"]}))
     assert glued["empty"].data == "<p>None.</p>"
     assert "<table" in glued["full"].data
+
+
+def test_no_label_of_the_forest_plot_is_clipped(smoke):
+    """Every text of the figure (ticks, axis label, legend) lies inside the saved image."""
+    fig = figures.forest_plot([smoke])
+    canvas = FigureCanvasAgg(fig)  # what savefig draws with
+    canvas.draw()  # lays the figure out, as savefig does
+    renderer = canvas.get_renderer()
+    bounds = fig.bbox
+    ax = fig.axes[0]
+    drawn_ticks = [t.label1 for axis in (ax.xaxis, ax.yaxis) for t in axis._update_ticks()]
+    texts = [ax.xaxis.label, ax.yaxis.label, *ax.get_legend().get_texts(), *drawn_ticks]
+    texts = [t for t in texts if t.get_visible() and t.get_text()]
+    assert any("accuracy points" in t.get_text() for t in texts)
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= bounds.x0 - 1 and box.x1 <= bounds.x1 + 1, text.get_text()
+        assert box.y0 >= bounds.y0 - 1 and box.y1 <= bounds.y1 + 1, text.get_text()

@@ -108,6 +108,6 @@ def test_every_table_names_the_function_that_made_it(smoke):
     }
     for name, frame in made.items():
         html = fmt.table_html(frame)
-        assert html.endswith(f'Made by <a href="code.html#{name}"><code>{name}</code></a></p>'), (
+        assert html.endswith(f'<a href="code.html#{name}" title="{name}">code</a></p>'), (
             name
         )  # the Code chapter's entry (tests/test_book.py checks the anchor exists)

@@ -4,30 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from lib.report import protocols, verdicts
+from lib.report import protocols
 from lib.report.formatting import mean_sd, num
 
 
 def as_paper(results):
     """The fixture records standing for the paper protocol's (10 planned seeds)."""
     return dataclasses.replace(results, profile="paper")
-
-
-def test_verdict_summary_per_protocol(smoke, nothing):
-    text = protocols.verdict_summary(smoke)
-    assert text.startswith("**At a glance (the `smoke` profile, a proxy).** Of the paper's 5")
-    counts = verdicts.verdict_counts(verdicts.primary_family(smoke))
-    judged = sum(counts.values()) - counts.get("no data", 0)
-    assert f"{judged} can be judged" in text and mean_sd(smoke.summary("improved")) in text
-    excluding = verdicts.excluding_zero(verdicts.primary_family(smoke))
-    assert "each read from its 99 % interval so that all 5 hold together" in text
-    assert f"{excluding} of our differences exclude 0" in text
-    assert protocols.verdict_summary(as_paper(smoke)).startswith(
-        "**At a glance (the paper's protocol).**"
-    )
-    assert "None of the paper's 5 improvement claims can be judged yet" in (
-        protocols.verdict_summary(nothing)
-    )
 
 
 def test_proxy_note_states_the_distortions(smoke, nothing):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
+from lib.ablations import ARMS
 from lib.report import results as report_results
 from lib.report.results import BEST, load
 
@@ -71,8 +73,20 @@ def test_values_are_the_accuracy_at_the_paper_epochs(smoke):
 
 def test_completeness_of_the_fixture(smoke):
     c = smoke.completeness
-    assert (c["planned"], c["done"], c["seeds"]) == (30, 10, 2)
-    assert len(c["missing_arms"]) == 10 and not c["partial_arms"]
+    assert (c["planned"], c["done"], c["seeds"]) == (2 * len(ARMS), 10, 2)  # every arm
+    assert len(c["missing_arms"]) == len(ARMS) - 5 and not c["partial_arms"]
+
+
+def test_the_paper_protocol_plans_the_campaigns_runs(smoke):
+    from lib.campaign import campaign_plan
+
+    paper = dataclasses.replace(smoke, profile="paper")
+    plan = campaign_plan()
+    c = paper.completeness
+    assert c["planned"] == len(plan)  # one definition of planned runs on every page
+    assert c["planned_per_arm"]["resnet34_augment"] == 3
+    assert c["planned_per_arm"]["improved_no_lr"] == 0
+    assert "improved_no_lr" not in c["missing_arms"]  # not planned: not missing
     assert smoke.reduced and smoke.model_profile == "smoke"
 
 

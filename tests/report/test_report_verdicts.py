@@ -37,8 +37,6 @@ def test_primary_family_is_the_papers_five_claims_judged_together(smoke):
     assert [j.assessment.claim for j in family] == [d for *_, d in claims.improvement_claims()]
     lr = verdicts.primary_judgement(smoke, "resnet34_lr", claims.LONG)
     assert lr == family[1]
-    assert sum(verdicts.verdict_counts(family).values()) == 5
-    assert verdicts.excluding_zero(family) == sum(not j.comparison.contains(0.0) for j in family)
 
 
 def test_a_judgement_is_the_rule_on_the_records(smoke):
@@ -85,9 +83,11 @@ def test_the_exact_claim_reading_of_a_reproduced_claim(smoke):
     # reproduced only with the paper's seed noise: the headline gives both readings
     assert verdicts.exact_claim_reading(judged(stats.REPRODUCED, stats.SMALLER)) == stats.SMALLER
     assert verdicts.exact_claim_reading(judged(stats.REPRODUCED, stats.LARGER)) == stats.LARGER
-    # the readings agree, or the verdict is not "reproduced": one reading
+    # an open claim that the paper's number taken as exact would settle
+    exact = judged(stats.INCONCLUSIVE, stats.NOT_REPRODUCED)
+    assert verdicts.exact_claim_reading(exact) == stats.NOT_REPRODUCED
+    # the readings agree: one reading
     assert verdicts.exact_claim_reading(judged(stats.REPRODUCED, stats.REPRODUCED)) is None
-    assert verdicts.exact_claim_reading(judged(stats.INCONCLUSIVE, stats.SMALLER)) is None
     assert verdicts.exact_claim_reading(judged(stats.SMALLER, stats.SMALLER)) is None
     identical = dataclasses.replace(judged(stats.REPRODUCED, stats.SMALLER), identical=True)
     assert verdicts.exact_claim_reading(identical) is None  # n/a

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import dataclasses
+
+from lib import stats
+from lib.report import answer, gap
+from lib.report.claims import claim_name, improvement_claims
+from lib.report.verdicts import EXACT_CLAIM, primary_family
+
+
+def test_without_paper_runs_the_answer_says_nothing_can_be_judged(nothing):
+    assert answer.answer(nothing).startswith("No run at the paper's own protocol is complete")
+
+
+def test_the_answer_gives_protocol_seeds_absolute_gap_and_every_claim_once(smoke):
+    text = answer.answer(smoke)
+    assert "under its own protocol: a full-width ResNet-34 trained with Adam (batch 128" in text
+    assert "2 of the paper's 10 seeds per arm" in text  # the fixtures: two seeds per arm
+    gaps = gap.absolute_gaps(smoke)
+    matched = int((gaps.verdict == stats.MATCHES).sum())  # two seeds: wide margins
+    assert f"**{matched} of the 7 accuracies the paper reports match ours;" in text
+    for _, arm, epochs, _ in improvement_claims():
+        assert text.count(f"{claim_name(arm, epochs)}, ") == 1
+
+
+def test_each_claim_stands_in_the_sentence_of_its_verdict(smoke):
+    text = answer.claims_sentences(smoke)
+    for j in primary_family(smoke):
+        group = answer.GROUP.get(j.verdict)
+        if group is None:
+            continue
+        lead = answer.GROUP_LEADS[group]
+        starts = [text.find(words) for words in lead if words in text]
+        assert starts and min(starts) < text.index(claim_name(j.arm, j.paper_epochs))
+
+
+def test_a_claim_reproduced_only_with_the_papers_noise_gives_both_readings(smoke):
+    j = primary_family(smoke)[-1]
+    reproduced = dataclasses.replace(
+        j,
+        assessment=dataclasses.replace(j.assessment, verdict=stats.REPRODUCED),
+        sensitivity=((EXACT_CLAIM, stats.SMALLER),),
+    )
+    both = answer.exact_reading(reproduced, both=True)
+    assert "reproduced if the paper's +2.92 is a mean of 10 runs as noisy as ours" in both
+    assert both.endswith("smaller than claimed if it is taken as exact")
+    agreeing = dataclasses.replace(reproduced, sensitivity=((EXACT_CLAIM, stats.REPRODUCED),))
+    assert answer.exact_reading(agreeing, both=True) == ""
+
+
+def test_claims_table_leads_with_claim_paper_ours_verdict(smoke):
+    table = answer.claims_table(smoke)
+    assert [c.split(" (")[0] for c in table.columns[:4]] == ["Claim", "Paper", "Ours", "Verdict"]
+    assert len(table) == len(improvement_claims())
+
+
+def test_the_proxy_is_defined_where_its_verdicts_stand(smoke, nothing):
+    text = answer.proxy_summary(smoke)
+    assert "the `smoke` profile (width 0.125× of ResNet-34's channels" in text
+    assert text.index("profile (") < text.index("Of the paper's five improvement claims")
+    assert answer.proxy_summary(nothing) == "No reduced-protocol records exist."
+
+
+def test_when_every_cell_is_below_the_paper_the_answer_says_none_is_reached(smoke, monkeypatch):
+    gaps = gap.absolute_gaps(smoke).assign(verdict=stats.MISMATCH)
+    monkeypatch.setattr(gap, "absolute_gaps", lambda results: gaps)
+    low, high = -gaps.gap.max(), -gaps.gap.min()
+    assert gap.absolute_sentence(smoke).startswith(
+        f"**None of the 7 accuracies the paper reports is reached: ours are {low:.2f}–{high:.2f} "
+        "points lower** (all four changes together:"
+    )
+
+
+def test_claim_names_keep_their_capitals(smoke):
+    claims = list(answer.claims_table(smoke).iloc[:, 0])
+    assert "SELU instead of ReLU (Table 3)" in claims and "The Inception stem (Table 4)" in claims

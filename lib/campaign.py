@@ -1,7 +1,7 @@
 """The paper campaign on a CPU: chunks of a few hours, run from a clean worktree of HEAD.
 
 ``make campaign`` (``python -m lib campaign start``) checks out HEAD into
-``.campaign/worktree`` and starts, in the background, the next chunk of the plan there:
+``.campaign/worktree-<commit>`` and starts, in the background, the next chunk of the plan there:
 every record it writes names that clean commit, while development goes on in this tree.
 Records land in this checkout's ``results/``, each run's epoch checkpoint beside its record;
 a chunk stops at its time budget and the next one resumes. ``status`` prints where the
@@ -48,8 +48,9 @@ class Stage:
 # Ordered by what each run decides, cheapest decisive runs first: every paper claim gets
 # three seeds; the plain-stem control that tells resolution from Inception structure; the
 # readings of what the paper leaves unstated, on the baseline (the absolute gap), arm by
-# arm with augmentation first (one fp32 thread trains it at 249 images/s, batch 32 at 143:
-# half the cost per run); the seeds Table 4 needs at its claimed effect (about 5 per arm);
+# arm with augmentation first (as fast per image as the baseline, while batch 32's four times
+# as many smaller steps make each epoch slower: each record holds its epoch times); the seeds
+# Table 4 needs at its claimed effect (about 5 per arm);
 # the cheap arms to ten seeds; then the rest of the paper's ten seeds.
 CHEAP_ARMS = ("resnet34_selu", "resnet34", "resnet34_lr")
 EXPENSIVE_ARMS = ("resnet34_inception", "improved")
@@ -174,7 +175,7 @@ def run(budget_s: float, results_dir: Path, jobs: int = JOBS, across_chunks: boo
     """One chunk in the foreground: the plan's next runs until the budget ends.
 
     A run starts only if it is expected to finish within the budget (a fresh checkout
-    has no checkpoints: a run cut off at a session's end would be lost); the next runs of
+    has no checkpoints: a run cut off when the machine goes would be lost); the next runs of
     the plan that fit take its place. ``across_chunks`` starts the plan's runs in order
     whatever their length: one that cannot finish pauses at the budget with its checkpoint
     (inside an epoch if need be) and resumes in the next chunk on this checkout, or on this

@@ -31,7 +31,7 @@ from lib.report.formatting import (
     verdict_html,
 )
 from lib.report.results import Results
-from lib.report.verdicts import Judgement, exact_claim_reading, primary_family
+from lib.report.verdicts import EXACT_CLAIM, Judgement, exact_claim_reading, primary_family
 
 # How the verdict words read in a sentence about one claim, grouped as the answer tells them.
 HOLDS, HELPS_DIFFERENTLY, FAILS, OTHER_WAY, OPEN = "holds", "less", "fails", "opposite", "open"
@@ -127,8 +127,9 @@ def claims_sentences(results: Results) -> str:
                 item += f", {_word(j.verdict)}"
             if group == OPEN:
                 item += _direction_note(j)
-            if group == HOLDS and j.changes:
-                item += " (" + "; ".join(f"{a} gives *{v}*" for a, v in j.changes) + ")"
+            others = [(a, v) for a, v in j.changes if a != EXACT_CLAIM]  # that one: below
+            if group == HOLDS and others:
+                item += " (" + "; ".join(f"the {a} gives *{v}*" for a, v in others) + ")"
             items.append(item + exact_reading(j, both=group == HOLDS))
             first = False
         if items:

@@ -74,3 +74,15 @@ def test_when_every_cell_is_below_the_paper_the_answer_says_none_is_reached(smok
 def test_claim_names_keep_their_capitals(smoke):
     claims = list(answer.claims_table(smoke).iloc[:, 0])
     assert "SELU instead of ReLU (Table 3)" in claims and "The Inception stem (Table 4)" in claims
+
+
+def test_a_reproduced_claim_names_the_analyses_that_would_not_call_it_so(smoke, monkeypatch):
+    j = primary_family(smoke)[-1]
+    fragile = dataclasses.replace(
+        j,
+        assessment=dataclasses.replace(j.assessment, verdict=stats.REPRODUCED),
+        sensitivity=(("paired t-test by seed", stats.INCONCLUSIVE),),
+    )
+    monkeypatch.setattr(answer, "primary_family", lambda results: [fragile])
+    text = answer.claims_sentences(smoke)
+    assert "(the paired t-test by seed gives *inconclusive*)" in text

@@ -14,15 +14,7 @@ import pandas as pd
 from lib import stats
 from lib.ablations import PAPER_RUNS
 from lib.report.claims import BASELINE, LONG, SHORT, accuracy_claims, paper_accuracy
-from lib.report.formatting import (
-    CI,
-    code,
-    finite,
-    interval,
-    made_by,
-    mean_sd,
-    num,
-)
+from lib.report.formatting import CI, code, finite, interval, made_by, mean_sd, num
 from lib.report.results import Results
 
 # Baseline readings of what the paper leaves unstated, ours first.

@@ -143,7 +143,9 @@ def primary_table(results: Results, table: int | None = None, detail: bool = Fal
     if frame.empty:
         return frame
     ci = next(c for c in frame.columns if c.endswith("CI"))
-    frame["Ours, final epoch"] = frame["Ours, final epoch"] + "<br><small>" + frame[ci] + "</small>"
+    frame["Ours, final epoch"] = (
+        frame["Ours, final epoch"] + "<br><small>" + frame[ci] + ", n " + frame["n"] + "</small>"
+    )
     if detail:
         return frame.drop(columns=[*PRIMARY_MAIN[2:], ci])
     return frame[PRIMARY_MAIN].rename(columns={"Ours, final epoch": f"Ours, final epoch ({ci})"})

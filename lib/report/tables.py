@@ -144,7 +144,14 @@ def primary_table(results: Results, table: int | None = None, detail: bool = Fal
         return frame
     ci = next(c for c in frame.columns if c.endswith("CI"))
     frame["Ours, final epoch"] = (
-        frame["Ours, final epoch"] + "<br><small>" + frame[ci] + ", n " + frame["n"] + "</small>"
+        frame["Ours, final epoch"]
+        + "<br><small>"
+        + frame[ci]
+        + ", n "
+        + frame["n"]
+        + ", Welch p "
+        + frame["Welch p"]
+        + "</small>"
     )
     if detail:
         return frame.drop(columns=[*PRIMARY_MAIN[2:], ci])

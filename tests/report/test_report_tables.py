@@ -42,7 +42,8 @@ def test_primary_table_shows_the_family_interval_power_and_sensitivity(smoke):
         c = j.comparison
         ci = interval(c.ci_low, c.ci_high, sign=True)  # the family's interval, the one judged
         n = f"n {c.n_treatment} vs {c.n_baseline}"
-        assert cell == f"{num(c.diff, sign=True)}<br><small>{ci}, {n}</small>"
+        p = f"Welch p {p_value(c.p)}"
+        assert cell == f"{num(c.diff, sign=True)}<br><small>{ci}, {n}, {p}</small>"
     assert list(table["Bonferroni p (family of 5)"]) == [p_value(j.family_p) for j in family]
     assert "95 % CI" not in table.columns and "Verdict" not in table.columns
     table["Verdict"] = main["Verdict"]

@@ -137,9 +137,19 @@ def _identity(config: RunConfig, status: str, reason: str | None) -> dict:
 
 
 def new_record(config: RunConfig, device, precision: str, engine: str, data) -> dict:
-    """A record in progress: status ``running`` until ``finish_record``."""
+    """A record in progress: status ``running`` until ``finish_record``.
+
+    ``precision`` is the one that runs. Where the hardware turned a requested bf16 into fp32,
+    the stored config says fp32 (what a reader of the record looks at) and
+    ``precision_requested`` keeps the request, which the result key is computed from: the
+    experiment is the same one, whatever the machine could do.
+    """
+    identity = _identity(config, "running", None)
+    if precision != config.precision:
+        identity["config"]["precision"] = precision
+        identity["precision_requested"] = config.precision
     return {
-        **_identity(config, "running", None),
+        **identity,
         "engine": engine,  # the training loop: single | fused (several seeds in one model)
         "executor": "direct",  # who ran it: direct | papermill (set by the runner)
         "precision": precision,

@@ -18,10 +18,12 @@ from lib.records import MalformedRecord, read_record
 
 
 def stored_config(record: dict) -> RunConfig:
-    """The config the record says it ran (ValueError/TypeError when it is not one)."""
+    """The config the record was asked to run (ValueError/TypeError when it is not one): its
+    stored config, with the requested precision where the hardware ran another."""
     if not isinstance(record.get("config"), dict):
         raise TypeError("config is not an object")
-    return RunConfig.from_dict(record["config"])
+    requested = {"precision": record["precision_requested"]} if "precision_requested" in record else {}
+    return RunConfig.from_dict({**record["config"], **requested})
 
 
 def iterations_per_epoch(config: RunConfig) -> int:

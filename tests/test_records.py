@@ -41,11 +41,20 @@ def tmp_files(folder: Path) -> list[Path]:
 def test_new_record_holds_config_data_and_provenance():
     record = records.new_record(CONFIG, torch.device("cpu"), "fp32", engine="single", data=DATA)
     assert record["status"] == "running" and record["reason"] is None
-    assert record["config"] == CONFIG.to_dict() and record["result_key"] == CONFIG.result_key()
+    # CONFIG asks for bf16 and this run trained in fp32: the stored config says what ran, the
+    # key and precision_requested what was asked
+    assert record["config"] == CONFIG.replace(precision="fp32").to_dict()
+    assert record["result_key"] == CONFIG.result_key() and record["precision_requested"] == "bf16"
     assert (record["arm"], record["seed"], record["profile"]) == ("resnet34", 2, "smoke")
     assert record["dataset_sha256"] == DATA.sha256 and record["dataset_source"] == "/data"
     assert record["normalisation"] == {"mean": 0.286, "std": 0.353}
     assert all(key in record for key in records.REQUIRED if key != "epochs")
+
+
+def test_a_run_in_the_precision_it_asked_for_stores_its_config_as_it_is():
+    asked = CONFIG.replace(precision="fp32")
+    record = records.new_record(asked, torch.device("cpu"), "fp32", engine="single", data=DATA)
+    assert record["config"] == asked.to_dict() and "precision_requested" not in record
 
 
 def test_provenance():

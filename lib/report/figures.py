@@ -13,7 +13,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from lib import curves
-from lib.report.claims import LONG, SHORT, improvement_claims, paper_accuracy
+from lib.report.claims import CHANGE_NAMES, LONG, SHORT, improvement_claims, paper_accuracy
 from lib.report.convergence import iterations_per_epoch, loss_runs, smoothing_window
 from lib.report.formatting import ci_label, finite
 from lib.report.results import Results
@@ -212,10 +212,11 @@ def forest_plot(protocols: list[Results]):
     )
     ax.axvline(0, color="black", lw=1)
     ax.set_yticks([i + 0.5 - step / 2 for i in ys])
-    ax.set_yticklabels([f"{arm}, {e} ep. (T{t})" for t, arm, e, _ in claims])
+    # plain words, the table and length beneath: a reader need not know the arms' names
+    ax.set_yticklabels([f"{CHANGE_NAMES[arm]}\nTable {t}, {e} epochs" for t, arm, e, _ in claims])
     ax.set_ylim(len(claims), -0.5)
     # two lines: beside the claims' long tick labels one line would run off the image
-    ax.set_xlabel(f"accuracy points over resnet34\n({ci_label(shown[0][1][0].alpha)})")
+    ax.set_xlabel(f"accuracy points over the ResNet-34 baseline\n({ci_label(shown[0][1][0].alpha)})")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=10, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return _finish(fig)

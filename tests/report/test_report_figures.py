@@ -59,7 +59,10 @@ def test_forest_plot_marks_zero_claims_and_every_protocol(smoke):
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["ours: smoke profile (proxy)", "paper's claimed difference"]
-    assert len(ax.get_yticklabels()) == len(improvement_claims())
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(ticks) == len(improvement_claims())
+    assert ticks[0].startswith("learning-rate decay\nTable 2")  # plain words, not arm names
+    assert not any("resnet34" in t or "improved" in t for t in ticks)
     zero = [line for line in ax.lines if list(line.get_xdata()) == [0, 0]]
     assert zero  # the zero line
     claimed = [line for line in ax.lines if line.get_label() == "paper's claimed difference"]

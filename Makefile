@@ -7,8 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROFILE ?=
 JOBS ?= 1
-# ABLATIONS: the old name of ARMS, still understood
-ARMS ?= $(ABLATIONS)
+ARMS ?=
 SEEDS ?=
 
 .PHONY: setup data browser test lint book serve runs campaign campaign-status campaign-commit bench info clean

@@ -11,8 +11,8 @@ jupyter-book then renders from that cache without executing anything itself.
 Exits non-zero, with each failing notebook's traceback, when any chapter raises.
 
 Before executing, every record the site reads is loaded once: an invalid or malformed record
-(``lib.results``: left out of every number, named on the Reproducibility page) is printed as
-a warning, and with ``--strict`` (``make book STRICT=1``) the build fails on it.
+(``lib.analysis.results``: left out of every number, named on the Reproducibility page) is printed
+as a warning, and with ``--strict`` (``make book STRICT=1``) the build fails on it.
 """
 
 from __future__ import annotations
@@ -106,8 +106,8 @@ def record_problems() -> list[str]:
     """One line per invalid or malformed record under the results folder the chapters read
     (``$RESULTS_DIR``, else results/), every profile with records."""
     sys.path.insert(0, str(REPO))  # this checkout's lib, as the kernels get it
+    from lib.analysis.results import load_results
     from lib.report.results import available_profiles, results_dir
-    from lib.results import load_results
 
     folder = results_dir()
     lines = []

@@ -8,10 +8,12 @@ import json
 import signal
 import sys
 
-from lib import checkpoint, records
-from lib.ablations import ARMS
-from lib.budget import PAUSED_EXIT, Paused, parse_duration
 from lib.cli import build_parser, config_overrides
+from lib.core import records
+from lib.core.arms import ARMS
+from lib.core.repo import REPO, RESULTS_DIR
+from lib.training import checkpoint
+from lib.training.budget import PAUSED_EXIT, Paused, parse_duration
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,23 +42,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _pack(args, parser) -> int:
-    from lib.remote import pack
+    from lib.runs.remote import pack
 
     for arm in args.arms:
         if arm not in ARMS:
             parser.error(f"unknown arm {arm!r}; known arms: {', '.join(ARMS)}")
     parse_duration(args.budget)  # a bad budget fails here, not on the device
     script = pack(args.arms, args.seeds, args.budget, args.device, args.profile, args.seeds_at_once)
-    print(f"wrote {script.parent}; on the device machine: bash {script.relative_to(records.REPO)}")
+    print(f"wrote {script.parent}; on the device machine: bash {script.relative_to(REPO)}")
     return 0
 
 
 def _device(name: str):
-    """``lib.train.resolve_device``, and a CUDA ordinal this machine has: any unusable
+    """``lib.training.train.resolve_device``, and a CUDA ordinal this machine has: any unusable
     device is an error before compute (an index too high would fail only on first use)."""
     import torch
 
-    from lib.train import resolve_device
+    from lib.training.train import resolve_device
 
     device = resolve_device(name)
     count = torch.cuda.device_count() if device.type == "cuda" else 0
@@ -94,7 +96,7 @@ def _check_scheduler(address: str, timeout: float = 10.0) -> None:
 
 def _runs_executor(args) -> str:
     """The executor ``runs`` will use; --engine fused needs one that runs without notebooks."""
-    from lib.execute import jupyter_available
+    from lib.runs.execute import jupyter_available
 
     executor = args.executor
     if executor == "auto":
@@ -108,9 +110,9 @@ def _runs_executor(args) -> str:
 
 
 def _train(args) -> int:
-    from lib.ablations import run_config
-    from lib.config import RunConfig, run_name
-    from lib.execute import child_out_dir, run_notebook
+    from lib.core.arms import run_config
+    from lib.core.config import RunConfig, run_name
+    from lib.runs.execute import child_out_dir, run_notebook
 
     if args.config_file:
         configs = [RunConfig.from_dict(d) for d in json.loads(args.config_file.read_text())]
@@ -128,26 +130,24 @@ def _train(args) -> int:
 
     def out_dir(config):
         if args.out is None:
-            return records.record_path(
-                records.RESULTS_DIR, config.profile, config.arm, config.seed
-            ).parent
+            return records.record_path(RESULTS_DIR, config.profile, config.arm, config.seed).parent
         return child_out_dir(args.out, config.seed, len(configs))
 
     if args.executor == "papermill":
         codes = [run_notebook(c, out_dir(c), quiet=args.quiet, **resume) for c in configs]
         return max(codes)
-    from lib.budget import Budget
+    from lib.training.budget import Budget
 
     budget = Budget(args.deadline) if args.deadline else None
     try:
         if args.engine == "fused":
-            from lib.fused import train_fused
+            from lib.training.fused import train_fused
 
             results = train_fused(
                 configs, progress=not args.quiet, checkpoint=args.checkpoint, budget=budget
             )
         else:
-            from lib.train import train
+            from lib.training.train import train
 
             results = [
                 train(c, progress=not args.quiet, checkpoint=args.checkpoint, budget=budget)
@@ -170,9 +170,9 @@ def _train(args) -> int:
 
 
 def _runs(args, parser) -> int:
-    from lib.budget import Budget
-    from lib.campaign import chunk_summary
-    from lib.runner import cpu_seconds_of_children, plan, run_batch, summarise
+    from lib.runs.campaign import chunk_summary
+    from lib.runs.runner import cpu_seconds_of_children, plan, run_batch, summarise
+    from lib.training.budget import Budget
 
     for arm in args.arms or []:
         if arm not in ARMS:
@@ -206,7 +206,7 @@ def _runs(args, parser) -> int:
 
 
 def _campaign(args) -> int:
-    from lib import campaign
+    from lib.runs import campaign
 
     if args.action == "start":
         log = campaign.start(args.budget, args.results, args.jobs, args.across_chunks)
@@ -225,8 +225,8 @@ def _campaign(args) -> int:
 def _info() -> int:
     import pandas as pd
 
-    from lib.ablations import run_config
-    from lib.models import build_model, count_parameters, training_flops_per_image
+    from lib.core.arms import run_config
+    from lib.model.resnet import build_model, count_parameters, training_flops_per_image
 
     rows = []
     for name in ARMS:
@@ -243,7 +243,7 @@ def _info() -> int:
 
 
 def _bench(args, parser) -> int:
-    from lib.bench import log_stderr, run_bench, summary
+    from lib.training.bench import log_stderr, run_bench, summary
 
     for arm in args.arms:
         if arm not in ARMS:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lib import records
-from lib.ablations import ARMS, PROFILES
-from lib.budget import PAUSED_EXIT, parse_duration
+from lib.core.arms import ARMS, PROFILES
+from lib.core.repo import RESULTS_DIR
+from lib.training.budget import PAUSED_EXIT, parse_duration
 
 DESCRIPTION = "python -m lib {train,runs,campaign,pack,info,bench} ... (--help on each)"
 
@@ -44,15 +44,25 @@ def config_overrides(args) -> dict:
 
 
 def _arm_option(parser, plural: bool = False, **options) -> None:
-    """--arm (--arms), with the old spelling --ablation (--ablations) as an alias."""
+    """--arm, or --arms for a comma-separated list."""
     s = "s" if plural else ""
-    parser.add_argument(f"--arm{s}", f"--ablation{s}", dest=f"arm{s}", **options)
+    parser.add_argument(f"--arm{s}", dest=f"arm{s}", **options)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lib", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    _add_runs(sub)
+    _add_campaign(sub)
+    _add_pack(sub)
+    sub.add_parser("info", help="parameters and training FLOPs per image of every arm")
+    _add_bench(sub)
+    return parser
 
+
+def _add_train(sub) -> None:
+    """``train``: one (arm, seed), or several seeds, trained here or through the run notebook."""
     train = sub.add_parser("train", help="train one (arm, seed) and write its record")
     what = train.add_mutually_exclusive_group(required=True)
     _arm_option(what, choices=list(ARMS), metavar="ARM", help=f"one of: {', '.join(ARMS)}")
@@ -81,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--executor",
         choices=["direct", "papermill"],
         default="direct",
-        help="direct: train here; papermill: execute lib/run.ipynb",
+        help="direct: train here; papermill: execute lib/runs/run.ipynb",
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument(
@@ -99,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_overrides(train)
 
+
+def _add_runs(sub) -> None:
+    """``runs``: a grid of (arm, seed): resumable, parallel, on a Dask cluster if given."""
     runs = sub.add_parser("runs", help="run a grid of (arm, seed): resumable, parallel")
     runs.add_argument("--profile", default="smoke", choices=list(PROFILES))
     _arm_option(runs, plural=True, type=_csv(str), help="comma-separated arms (default all)")
@@ -119,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="auto: fused (several seeds as one wide model) on CUDA with --executor direct",
     )
     runs.add_argument("--seeds-at-once", type=_positive, default=10, help="fused group size")
-    runs.add_argument("--results", type=Path, default=records.RESULTS_DIR)
+    runs.add_argument("--results", type=Path, default=RESULTS_DIR)
     runs.add_argument(
         "--order",
         choices=["arm", "seed"],
@@ -136,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_overrides(runs)
 
+
+def _add_campaign(sub) -> None:
+    """``campaign``: the paper campaign in budgeted chunks from a clean worktree."""
     campaign = sub.add_parser(
         "campaign", help="the paper campaign in budgeted chunks from a clean worktree"
     )
@@ -162,12 +178,15 @@ def build_parser() -> argparse.ArgumentParser:
         "(only where the checkout's git-ignored checkpoints, or their spares outside it, "
         "survive until then)",
     )
-    campaign.add_argument("--results", type=Path, default=records.RESULTS_DIR)
+    campaign.add_argument("--results", type=Path, default=RESULTS_DIR)
 
+
+def _add_pack(sub) -> None:
+    """``pack``: the paper grid packed for a machine without git or the dataset."""
     pack = sub.add_parser(
         "pack",
         help="write .remote/ (dataset, manifest of HEAD, run.sh) for the paper grid on a "
-        "machine without git or the dataset (lib/remote.py)",
+        "machine without git or the dataset (lib/runs/remote.py)",
     )
     _arm_option(
         pack,
@@ -197,8 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="default paper (smoke: a rehearsal)",
     )
 
-    sub.add_parser("info", help="parameters and training FLOPs per image of every arm")
 
+def _add_bench(sub) -> None:
+    """``bench``: training throughput of lib's engines against the textbook loop."""
     bench = sub.add_parser(
         "bench", help="training images/s: lib's trainer vs a naive DataLoader loop (JSON)"
     )
@@ -217,8 +237,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--fused-seeds",
         type=int,
         default=None,
-        help="also time lib.fused with N seeds at once (default: 10 on CUDA, off on CPU)",
+        help="also time lib.training.fused with N seeds at once (default: 10 on CUDA, off on CPU)",
     )
     bench.add_argument("--out", type=Path, help="a .json file or a folder (default results/bench)")
-
-    return parser

@@ -20,14 +20,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from lib import checkpoint
-from lib import data as data_module
+from lib.model import data as data_module
+from lib.training import checkpoint
 
 
 @pytest.fixture(scope="session", autouse=True)
 def checkpoint_spares(tmp_path_factory) -> Path:
-    """Spares of the tests' checkpoints (``lib.checkpoint.spare_for``) go to a folder of this
-    session, inherited by the runs it starts, never to the machine's real spares."""
+    """Spares of the tests' checkpoints (``lib.training.checkpoint.spare_for``) go to a folder of
+    this session, inherited by the runs it starts, never to the machine's real spares."""
     folder = tmp_path_factory.mktemp("checkpoint-spares")
     with pytest.MonkeyPatch.context() as env:
         env.setenv(checkpoint.SPARES_ENV, str(folder))
@@ -35,9 +35,9 @@ def checkpoint_spares(tmp_path_factory) -> Path:
 
 
 def local_dataset_dir() -> tuple[Path | None, str]:
-    """The folder ``lib.data`` reads Fashion-MNIST from, looked up as it does but without its
+    """The folder ``lib.model.data`` reads Fashion-MNIST from, looked up as it does but without its
     download fall-back: (folder, "") or (None, why not)."""
-    if os.environ.get("FASHION_MNIST_DIR"):  # then lib.data uses that folder only
+    if os.environ.get("FASHION_MNIST_DIR"):  # then lib.model.data uses that folder only
         folders = [Path(os.environ["FASHION_MNIST_DIR"])]
         where = f"FASHION_MNIST_DIR={folders[0]}"
     else:
@@ -56,7 +56,7 @@ def local_dataset_dir() -> tuple[Path | None, str]:
 def fashion_mnist_dir() -> Path:
     """The folder holding Fashion-MNIST; skips the test, with the reason, when there is none.
 
-    Only presence is checked here: a present but corrupted copy still fails ``lib.data``'s
+    Only presence is checked here: a present but corrupted copy still fails ``lib.model.data``'s
     checksums (an error, not a skip)."""
     folder, reason = local_dataset_dir()
     if folder is None:
@@ -66,7 +66,7 @@ def fashion_mnist_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def fmnist(fashion_mnist_dir) -> data_module.FashionMNIST:
-    """The verified dataset as ``lib.data.load()`` returns it (CPU), loaded once."""
+    """The verified dataset as ``lib.model.data.load()`` returns it (CPU), loaded once."""
     data = data_module.load()
     assert Path(data.source) == fashion_mnist_dir
     return data

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lib import estimates, records
-from lib.ablations import run_config
-from lib.train import training_batches
+from lib.core import records
+from lib.core.arms import run_config
+from lib.core.repo import REPO
+from lib.runs import estimates
+from lib.training.train import training_batches
 
-CPU_RECORD = records.REPO / "results" / "cpu" / "resnet34_selu" / "seed-0" / "record.json"
+CPU_RECORD = REPO / "results" / "cpu" / "resnet34_selu" / "seed-0" / "record.json"
 
 
 def other_precision(arm: str = "resnet34") -> str:

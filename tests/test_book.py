@@ -1,7 +1,7 @@
 """The book, end to end: `make book` from fixture records, served on 127.0.0.1, read in Chromium.
 
 The fixture records in tests/fixtures/results/smoke come from real smoke runs of five arms
-and two seeds (`python -m lib runs --profile smoke --executor direct --ablations
+and two seeds (`python -m lib runs --profile smoke --executor direct --arms
 resnet34,resnet34_lr,resnet34_selu,resnet34_inception,improved --seeds 0,1`), so the
 build also exercises the partial-results path (ten of the fifteen arms are missing). The
 site (``book_site``, tests/conftest.py: built once per session) also holds the records of
@@ -27,7 +27,7 @@ from urllib.request import urlopen
 import pytest
 from booksite import EXCLUDED, REPO, built, make_book
 
-from lib.ablations import ARMS
+from lib.core.arms import ARMS
 from lib.report import claims
 from lib.report.formatting import mean_sd, num
 from lib.report.results import load

@@ -5,7 +5,7 @@ checks this file's imports). The records are read with ``json``; which of them c
 decided by the rules of issue 15, written out again below; the statistics come from pandas
 and scipy's own routines (``scipy.stats.t.interval`` for the CI of a mean,
 ``ttest_ind(equal_var=False).confidence_interval`` for Welch's CI of a difference, at 99 %
-for the five improvements judged together), not from ``lib.stats``; the intervals widened
+for the five improvements judged together), not from ``lib.analysis.stats``; the intervals widened
 by the noise of the paper's 10 runs per number are written out by hand. From lib only the
 registry (today's config of a run, the paper's numbers) and the pinned data checksums are
 taken: they are the specification.
@@ -29,8 +29,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from lib.ablations import ARMS, PROFILES, run_config
-from lib.data import FILES
+from lib.core.arms import ARMS, PROFILES, run_config
+from lib.core.dataset import FILES
 
 PROFILE = "smoke"
 BASELINE = "resnet34"
@@ -333,5 +333,8 @@ def test_the_oracle_imports_no_report_code():
     tree = ast.parse(Path(__file__).read_text())
     modules = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     modules |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert not {m for m in modules if m and (m.startswith("lib.report") or m == "lib.stats")}
-    assert {m for m in modules if m and m.startswith("lib")} == {"lib.ablations", "lib.data"}
+    assert not {m for m in modules if m and m.startswith(("lib.report", "lib.analysis"))}
+    assert {m for m in modules if m and m.startswith("lib")} == {
+        "lib.core.arms",
+        "lib.core.dataset",
+    }

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lib import stats
-from lib.ablations import PAPER_RUNS, PROFILES
-from lib.config import RunConfig
+from lib.analysis import stats
+from lib.core.arms import PAPER_RUNS, PROFILES
+from lib.core.config import RunConfig
 from lib.report import gap
 from lib.report.claims import (
     BASELINE,

@@ -1,8 +1,9 @@
-"""The models, live from lib.models on PyTorch's meta device: Table 1, costs, stems, schedules.
+"""The models, live from lib.model.resnet on PyTorch's meta device: Table 1, costs, stems,
+schedules.
 
 The only report module that imports torch. Shapes, parameter counts and nominal FLOPs
 come from the code that trained the runs, on the meta device (no memory, no
-initialisation); tests/test_report_architecture.py checks them against the real models.
+initialisation); tests/report/test_report_architecture.py checks them against the real models.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from lib.ablations import ARMS, run_config
-from lib.config import RunConfig
-from lib.conv import as_defined
-from lib.models import (
+from lib.core.arms import ARMS, run_config
+from lib.core.config import RunConfig
+from lib.model.conv import as_defined
+from lib.model.resnet import (
     INCEPTION_BRANCHES,
     STAGE_BLOCKS,
     STAGE_CHANNELS,
@@ -27,7 +28,7 @@ from lib.models import (
 )
 from lib.report.formatting import code, made_by
 from lib.report.results import Results
-from lib.train import lr_factor
+from lib.training.train import lr_factor
 
 TORCH_VERSION = torch.__version__
 STEMS = [
@@ -42,17 +43,17 @@ IMAGE = (1, 1, 28, 28)  # one grey Fashion-MNIST image
 
 
 def meta_model(config: RunConfig) -> nn.Module:
-    """The arm's model from ``lib.models.build_model`` on the meta device.
+    """The arm's model from ``lib.model.resnet.build_model`` on the meta device.
 
     Its parameter counts, output shapes and nominal FLOP counts (every convolution as
-    defined, ``lib.conv.as_defined``) equal those of the real model.
+    defined, ``lib.model.conv.as_defined``) equal those of the real model.
     """
     with torch.device("meta"):
         return as_defined(build_model(config.replace(device="cpu")))
 
 
 def meta_training_flops(config: RunConfig) -> float:
-    """``lib.models.training_flops_per_image`` computed on the meta device (no memory)."""
+    """``lib.model.resnet.training_flops_per_image`` computed on the meta device (no memory)."""
     with torch.device("meta"):
         return training_flops_per_image(config)
 
@@ -86,7 +87,7 @@ def _shape(s: tuple) -> str:
 
 
 def facts() -> dict[str, str]:
-    """The body's numbers as the reading chapter states them (from lib.models)."""
+    """The body's numbers as the reading chapter states them (from lib.model.resnet)."""
     return {
         "branches": "; ".join("→".join(str(c) for c in b) for b in INCEPTION_BRANCHES),
         "stem_channels": str(sum(b[-1] for b in INCEPTION_BRANCHES)),
@@ -250,7 +251,8 @@ def stems_table() -> pd.DataFrame:
 
 
 def lr_factors(config: RunConfig, epochs: int) -> list[float]:
-    """The LR multiplier (``lib.train.lr_factor``) of each of the first ``epochs`` epochs."""
+    """The LR multiplier (``lib.training.train.lr_factor``) of each of the first ``epochs``
+    epochs."""
     return [lr_factor(config, e) for e in range(epochs)]
 
 

@@ -1,6 +1,6 @@
 """The paper's claims as data: what each table compares, what its figures say, what it leaves open.
 
-The paper's accuracies themselves are kept in ``lib.ablations`` (one place); this module
+The paper's accuracies themselves are kept in ``lib.core.arms`` (one place); this module
 says which of them are claims, how they pair into improvements, which qualitative claims
 Figs 4-6 make and which arms stand for each reading of the paper's ambiguities.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lib.ablations import ARMS
-from lib.config import RunConfig
+from lib.core.arms import ARMS
+from lib.core.config import RunConfig
 
 BASELINE = "resnet34"
 # The paper's tables and the arm each one adds to the baseline.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lib import curves, sensitivity, stats
+from lib.analysis import curves, sensitivity, stats
 from lib.report.claims import CONVERGENCE_CLAIMS, LOG_SD, RAW_SD, REACH, SECOND_MEASURE
 from lib.report.formatting import CI, code, interval, made_by, mean_sd, num, p_value
 from lib.report.results import Results
@@ -78,12 +78,14 @@ def convergence(results: Results, arm: str, baseline: str, epochs: int) -> dict:
         unit, digits = UNITS[claim.measure]
         a, b = measured(claim.measure)
         judged[claim.measure] = assessment = stats.assess(
-            list(a.values()), list(b.values()), direction=CLAIMED
+            list(a.values()), list(b.values()), stats.Rule(direction=CLAIMED)
         )
-        analyses = sensitivity.verdicts(a, b, direction=CLAIMED)
+        analyses = sensitivity.verdicts(a, b, stats.Rule(direction=CLAIMED))
         if claim.measure in SECOND_MEASURE:
             name = SECOND_MEASURE[claim.measure]
-            other = stats.assess(*(list(v.values()) for v in measured(name)), direction=CLAIMED)
+            other = stats.assess(
+                *(list(v.values()) for v in measured(name)), stats.Rule(direction=CLAIMED)
+            )
             second[claim.measure] = (name, other)
             analyses.append((name, other.verdict))
         c = assessment.comparison

@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from lib import curves
+from lib.analysis import curves
 from lib.report.claims import CHANGE_NAMES, LONG, SHORT, improvement_claims, paper_accuracy
 from lib.report.convergence import iterations_per_epoch, loss_runs, smoothing_window
 from lib.report.formatting import ci_label, finite
@@ -216,7 +216,9 @@ def forest_plot(protocols: list[Results]):
     ax.set_yticklabels([f"{CHANGE_NAMES[arm]}\nTable {t}, {e} epochs" for t, arm, e, _ in claims])
     ax.set_ylim(len(claims), -0.5)
     # two lines: beside the claims' long tick labels one line would run off the image
-    ax.set_xlabel(f"accuracy points over the ResNet-34 baseline\n({ci_label(shown[0][1][0].alpha)})")
+    ax.set_xlabel(
+        f"accuracy points over the ResNet-34 baseline\n({ci_label(shown[0][1][0].alpha)})"
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=10, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return _finish(fig)

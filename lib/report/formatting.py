@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib import power, records, stats
-from lib.ablations import PAPER_RUNS, PROFILES
+from lib.analysis import power, stats
+from lib.core.arms import PAPER_RUNS, PROFILES
+from lib.core.repo import RESULTS_DIR
 from lib.report.results import Results
 
 CONFIDENCE = f"{100 * stats.CONFIDENCE:.0f}"  # "95"
@@ -177,7 +178,7 @@ def verdict_text(results: Results, verdict: str) -> str:
 
 def power_note(a: stats.Assessment, unit: str = "points", digits: int = 2) -> str:
     """What the seeds can detect, for a verdict that leaves the question open: the power of
-    the Welch interval the verdict reads (``lib.power``), for arms spread as ours."""
+    the Welch interval the verdict reads (``lib.analysis.power``), for arms spread as ours."""
     c = a.comparison
     n = (
         f"{c.n_treatment} per arm"
@@ -214,6 +215,6 @@ def folder_label(folder) -> str:
     """A results folder as the site names it: relative to the repository (``results``),
     else ``$RESULTS_DIR`` and the folder's name; never the builder's absolute path."""
     try:
-        return Path(folder).resolve().relative_to(records.RESULTS_DIR.parent).as_posix()
+        return Path(folder).resolve().relative_to(RESULTS_DIR.parent).as_posix()
     except ValueError:
         return f"$RESULTS_DIR ({Path(folder).name})"

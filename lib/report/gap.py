@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lib import stats
-from lib.ablations import PAPER_RUNS
+from lib.analysis import stats
+from lib.core.arms import PAPER_RUNS
 from lib.report.claims import BASELINE, LONG, SHORT, accuracy_claims, paper_accuracy
 from lib.report.formatting import CI, code, finite, interval, made_by, mean_sd, num
 from lib.report.results import Results

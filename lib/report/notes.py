@@ -11,7 +11,7 @@ import sys
 
 import pandas as pd
 
-from lib.ablations import ARMS
+from lib.core.arms import ARMS
 from lib.report.architecture import TORCH_VERSION
 from lib.report.formatting import folder_label, md_codes, protocol_phrase
 from lib.report.provenance import commits
@@ -196,9 +196,9 @@ def rerun_commands(results: Results) -> str:
 make setup
 make data                     # Debian package dataset-fashion-mnist, or set FASHION_MNIST_DIR
 # one arm, all seeds of the {profile} profile (skips runs whose record is complete)
-make runs PROFILE={profile} ABLATIONS=resnet34_selu
+make runs PROFILE={profile} ARMS=resnet34_selu
 # one run: arm x seed, printed as it trains
-.venv/bin/python -m lib train --profile {profile} --ablation resnet34_selu --seed 0
+.venv/bin/python -m lib train --profile {profile} --arm resnet34_selu --seed 0
 # everything the {profile} profile plans, two runs at a time on a CPU
 make runs PROFILE={profile} JOBS=2
 # on a GPU (CUDA is used automatically when present; --device makes it explicit)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lib import power, stats
-from lib.ablations import ARMS, PAPER_RUNS
+from lib.analysis import power, stats
+from lib.core.arms import ARMS, PAPER_RUNS
 from lib.report.architecture import trains_identically
 from lib.report.claims import (
     BASELINE,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
-from lib import power, sensitivity, stats
-from lib.ablations import run_config
+from lib.analysis import power, sensitivity, stats
+from lib.core.arms import run_config
 from lib.report.architecture import lr_factors, meta_training_flops
 from lib.report.claims import (
     BASELINE,

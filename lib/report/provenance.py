@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib import stats
-from lib.ablations import ARMS
-from lib.data import FILES
+from lib.analysis import stats
+from lib.core.arms import ARMS
+from lib.core.dataset import FILES
 from lib.report.formatting import (
     code,
     commit_html,
@@ -23,7 +23,7 @@ from lib.report.formatting import (
 )
 from lib.report.results import Results
 
-# Table column -> the frame's provenance column (lib.results).
+# Table column -> the frame's provenance column (lib.analysis.results).
 ENVIRONMENT = {
     "Python": "python",
     "torch": "torch",
@@ -110,7 +110,8 @@ def normalisations(results: Results) -> list[tuple[float, float]]:
 
 
 def data_checks(results: Results) -> tuple[pd.DataFrame, dict]:
-    """Fashion-MNIST checksums (lib.data) and whether every record used exactly those files."""
+    """Fashion-MNIST checksums (lib.model.data) and whether every record used exactly those
+    files."""
     table = pd.DataFrame(
         [
             {"File": name, "SHA-256 (decompressed)": f"<code>{sha}</code>", "Bytes": f"{size:,}"}

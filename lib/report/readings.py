@@ -6,7 +6,7 @@ import html
 
 import pandas as pd
 
-from lib.config import RunConfig
+from lib.core.config import RunConfig
 from lib.report.claims import (
     BASELINE,
     BASELINE_READINGS,

@@ -2,7 +2,7 @@
 
 ``load()`` picks the folder (``$RESULTS_DIR``, else the repository's results/) and the
 profile (``$BOOK_PROFILE``, else the first of paper > cpu > smoke with a record), reads
-every record once through ``lib.results.load_results`` (metrics and provenance columns)
+every record once through ``lib.analysis.results.load_results`` (metrics and provenance columns)
 and returns a ``Results``; every other report module works on that object alone.
 """
 
@@ -18,13 +18,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib import records, stats
-from lib.ablations import ARMS, PROFILES, Profile
+from lib.analysis import stats
+from lib.analysis.results import complete, load_results
+from lib.core import plan, records
+from lib.core.arms import ARMS, PROFILES, Profile
+from lib.core.plan import PAPER_ARMS
+from lib.core.repo import RESULTS_DIR
 from lib.report.claims import BASELINE, SHORT
-from lib.results import complete, load_results
 
 PROFILE_PREFERENCE = ("paper", "cpu", "smoke")
-PAPER_ARMS = [name for name, arm in ARMS.items() if arm.paper_accuracy]
 READY_SEEDS = 3  # complete runs per paper arm before a profile leads the chapters
 FINAL, BEST = "final", "best"  # which epoch of a run stands for it (see Results.values)
 LAST_TWO = "last two"  # the mean of the last two epochs (a sensitivity endpoint)
@@ -33,7 +35,7 @@ LAST_TWO = "last two"  # the mean of the last two epochs (a sensitivity endpoint
 def results_dir() -> Path:
     """``$RESULTS_DIR`` when set (tests, fixtures), else the repository's results/."""
     value = os.environ.get("RESULTS_DIR", "").strip()
-    return Path(value).resolve() if value else records.RESULTS_DIR
+    return Path(value).resolve() if value else RESULTS_DIR
 
 
 def _chosen_profile() -> str:
@@ -78,7 +80,7 @@ class Results:
 
     profile: str | None  # None: no results anywhere
     folder: Path
-    frame: pd.DataFrame  # every record, any status (lib.results.load_results)
+    frame: pd.DataFrame  # every record, any status (lib.analysis.results.load_results)
     chosen_by_environment: bool = False  # $BOOK_PROFILE named the profile
     profiles_with_records: list[str] = field(default_factory=list)
 
@@ -181,7 +183,7 @@ class Results:
     @cached_property
     def epoch_losses(self) -> pd.DataFrame:
         """Per complete run and epoch: the mean training loss and the test loss (read from
-        the records: ``lib.results``' frame carries accuracies only)."""
+        the records: ``lib.analysis.results``' frame carries accuracies only)."""
         rows = [
             {"arm": arm, "seed": seed, **{k: e[k] for k in ("epoch", "train_loss", "test_loss")}}
             for arm, seed, path in zip(
@@ -204,12 +206,10 @@ class Results:
 
 
 def planned_runs(profile: str | None) -> set[tuple[str, int]]:
-    """(arm, seed) of every planned run: the paper campaign's plan (``lib.campaign``) for
+    """(arm, seed) of every planned run: the paper campaign's plan (``lib.core.plan``) for
     the paper's protocol, every arm and seed of the profile for a reduced one."""
     if profile == "paper":
-        from lib import campaign  # git and worktrees: only when a page asks
-
-        return {(c.arm, c.seed) for c in campaign.campaign_plan()}
+        return set(plan.planned_runs())
     seeds = PROFILES[profile].seeds if profile in PROFILES else ()
     return {(arm, seed) for arm in ARMS for seed in seeds}
 
@@ -236,6 +236,6 @@ def every_profile(folder: Path) -> dict[str, pd.DataFrame]:
 
 def campaign_left(folder: Path) -> pd.DataFrame:
     """The paper campaign's plan: each run's state and estimated core-hours left."""
-    from lib import campaign  # git and worktrees: only when the summary asks
+    from lib.runs import campaign  # git and worktrees: only when the summary asks
 
     return campaign.table(campaign.campaign_plan(), folder)

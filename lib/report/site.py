@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib.records import git_output
+from lib.core.repo import git_output
 from lib.report.results import available_profiles, load, results_dir
 
 REPO = Path(__file__).resolve().parents[2]
 DOWNLOADS = REPO / "book" / "_downloads"
 CSV_NAME, ZIP_NAME, SOURCE_NAME = "runs.csv", "records.zip", "source.tar.gz"
 ARCHIVE_PREFIX = "fmnist-resnet34-replication"  # the folder the source archive unpacks into
-# CSV column -> lib.results column, one row per record.json of every profile.
+# CSV column -> lib.analysis.results column, one row per record.json of every profile.
 COLUMNS = {
     "profile": "profile",
     "arm": "arm",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lib.ablations import ARMS
+from lib.core.arms import ARMS
 from lib.report.claims import (
     CONVERGENCE_CLAIMS,
     TABLE_ARMS,
@@ -26,7 +26,7 @@ def scope() -> dict[str, str]:
 
 
 def core_hours(frame: pd.DataFrame) -> pd.Series:
-    """Per record, one-core hours (``lib.records.core_seconds``)."""
+    """Per record, one-core hours (``lib.core.records.core_seconds``)."""
     return frame["core_seconds"].astype(float) / 3600
 
 

@@ -6,8 +6,8 @@ import html
 
 import pandas as pd
 
-from lib import stats
-from lib.ablations import ARMS, PAPER_RUNS
+from lib.analysis import stats
+from lib.core.arms import ARMS, PAPER_RUNS
 from lib.report.claims import (
     BASELINE,
     SHORT,
@@ -177,7 +177,7 @@ def accuracy_table(results: Results, compact: bool = False) -> pd.DataFrame:
 def progress_table(results: Results) -> pd.DataFrame:
     """Per arm with runs or a paper number: complete seeds of those planned, and what a run
     took: its training wall time (beside whatever else ran on that machine) and its
-    compute (``lib.records.core_seconds``: CPU time, else wall time x threads)."""
+    compute (``lib.core.records.core_seconds``: CPU time, else wall time x threads)."""
     c = results.completeness
     rows = []
     for arm in ARMS:

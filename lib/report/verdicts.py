@@ -9,7 +9,7 @@ comparison is exploratory, at 95 %.
 
 Each Welch verdict on the final epoch has sensitivity verdicts beside it, at the same
 level, that never replace it: the exact permutation test (where it can decide) and the
-paired t-test by seed (``lib.sensitivity``), Welch on the mean of the last two epochs as
+paired t-test by seed (``lib.analysis.sensitivity``), Welch on the mean of the last two epochs as
 endpoint and, for a claim with a number, that number taken as exact (without the noise of
 the paper's runs). An arm that trains identically to its baseline through the compared
 epoch gets n/a.
@@ -21,8 +21,8 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from lib import power, sensitivity, stats
-from lib.ablations import PAPER_RUNS
+from lib.analysis import power, sensitivity, stats
+from lib.core.arms import PAPER_RUNS
 from lib.report.architecture import trains_identically
 from lib.report.claims import BASELINE, SHORT, improvement_claims
 from lib.report.results import LAST_TWO, Results
@@ -77,22 +77,22 @@ def judge(
     ``PAPER_RUNS`` runs per arm), a ``direction`` (+1/-1) or nothing (a contrast the paper
     never made), every test at level ``alpha``."""
     treatment, control = results.values(arm, paper_epochs), results.values(baseline, paper_epochs)
-    rule = dict(claim=claim, direction=direction, alpha=alpha, claim_runs=PAPER_RUNS)
+    rule = stats.Rule(claim, direction, alpha, claim_runs=PAPER_RUNS)
     last_two = stats.assess(
         results.values(arm, paper_epochs, LAST_TWO),
         results.values(baseline, paper_epochs, LAST_TWO),
-        **rule,
+        rule,
     ).verdict
-    analyses = [*sensitivity.verdicts(treatment, control, **rule), (LAST_TWO_EPOCHS, last_two)]
+    analyses = [*sensitivity.verdicts(treatment, control, rule), (LAST_TWO_EPOCHS, last_two)]
     if claim is not None:  # the assumption about the paper's noise, dropped
-        exact = stats.assess(treatment, control, **{**rule, "claim_runs": math.inf})
+        exact = stats.assess(treatment, control, dataclasses.replace(rule, claim_runs=math.inf))
         analyses.append((EXACT_CLAIM, exact.verdict))
     horizon = results.horizon(paper_epochs)
     return Judgement(
         arm,
         baseline,
         paper_epochs,
-        assessment=stats.assess(treatment, control, **rule),
+        assessment=stats.assess(treatment, control, rule),
         sensitivity=tuple(analyses),
         identical=trains_identically(arm, baseline, results.model_profile, horizon),
         alpha=alpha,

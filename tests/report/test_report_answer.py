@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from lib import stats
+from lib.analysis import stats
 from lib.report import answer, gap
 from lib.report.claims import claim_name, improvement_claims
 from lib.report.verdicts import EXACT_CLAIM, primary_family

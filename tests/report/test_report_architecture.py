@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from lib.ablations import ARMS, run_config
-from lib.models import build_model, count_parameters, training_flops_per_image
+from lib.core.arms import ARMS, run_config
+from lib.model.resnet import build_model, count_parameters, training_flops_per_image
 from lib.report import architecture
-from lib.train import lr_factor
+from lib.training.train import lr_factor
 
 
 def test_meta_flops_equal_lib_flops():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lib.ablations import ARMS
+from lib.core.arms import ARMS
 from lib.report import claims
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib import curves, stats
+from lib.analysis import curves, stats
+from lib.analysis.stats import Rule
 from lib.report import claims, convergence
 from lib.report.results import Results
 
@@ -34,7 +35,7 @@ def test_one_measure_per_claim_judged_as_a_direction(smoke):
     assert name == claims.RAW_SD
     raw_a = [curves.last_epoch_sd(r, 16) for r in runs["resnet34_lr"].values()]
     raw_b = [curves.last_epoch_sd(r, 16) for r in runs["resnet34"].values()]
-    assert raw == stats.assess(raw_a, raw_b, direction=-1)
+    assert raw == stats.assess(raw_a, raw_b, Rule(direction=-1))
     cell = conv["table"].set_index("Measured as")["Sensitivity"][claims.LOG_SD]
     assert (claims.RAW_SD in cell) == (raw.verdict != fluctuation.verdict)
     selu = convergence.convergence(smoke, "resnet34_selu", "resnet34", 2)

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from lib import power, stats
+from lib.analysis import power, stats
+from lib.analysis.stats import Rule
 from lib.report import formatting as fmt
 from lib.report.results import Results
 
@@ -62,13 +63,13 @@ def test_protocol_words_follow_the_profile(smoke, nothing, fixtures):
 
 def test_power_note_for_open_verdicts():
     base = [-1.0, 0.0, 1.0]  # sd 1 at n = 3: Welch's interval detects 3.51; 1 needs 17 seeds
-    a = stats.assess([x + 1 for x in base], base, claim=1.0)
+    a = stats.assess([x + 1 for x in base], base, Rule(claim=1.0))
     assert a.verdict == stats.INCONCLUSIVE and fmt.leaves_open(a.verdict)
     assert fmt.power_note(a) == (
         "n = 3 per arm detects 3.51 points or more (80 % power); "
         "17 seeds per arm would detect the claimed +1.00"
     )
-    tiny = stats.assess([x + 0.01 for x in base], base, claim=0.01)  # about 157,000 seeds
+    tiny = stats.assess([x + 0.01 for x in base], base, Rule(claim=0.01))  # about 157,000 seeds
     assert fmt.power_note(tiny).endswith(
         "more than 1,000 seeds per arm would detect the claimed +0.01"
     )
@@ -77,7 +78,7 @@ def test_power_note_for_open_verdicts():
         fmt.power_note(contrast)
     )
     assert not fmt.leaves_open(stats.REPRODUCED)
-    primary = stats.assess([x + 1 for x in base], base, claim=1.0, alpha=0.01)
+    primary = stats.assess([x + 1 for x in base], base, Rule(claim=1.0, alpha=0.01))
     assert fmt.power_note(primary) == (
         f"n = 3 per arm detects {fmt.num(power.detectable_effect(1.0, 3, alpha=0.01))} points "
         "or more (80 % power, at the 1 % level); 26 seeds per arm would detect the claimed +1.00"

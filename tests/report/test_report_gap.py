@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib import stats
+from lib.analysis import stats
 from lib.report import gap
 from lib.report.claims import BASELINE, LONG, SHORT
 

@@ -29,6 +29,7 @@ ORDER = [
     "prose",
     "notes",
     "figures",
+    "chapters",
 ]
 ONLY_IN = {"torch": "architecture", "torchvision": "architecture", "matplotlib": "figures"}
 ONLY_IN |= {"seaborn": "figures", "os": "results", "json": "results"}
@@ -73,5 +74,5 @@ def test_layers_torch_drawing_and_io(name):
 
 
 def test_stats_is_pure_numbers():
-    found = imports(ast.parse((LIB / "stats.py").read_text()))
-    assert not found & {"os", "pathlib", "json", "lib.records", "lib.ablations"}
+    found = imports(ast.parse((LIB / "analysis" / "stats.py").read_text()))
+    assert not found & {"os", "pathlib", "json", "lib.core.records", "lib.core.arms"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import statistics
 
-from lib import power, stats
-from lib.ablations import ARMS
+from lib.analysis import power, stats
+from lib.core.arms import ARMS
 from lib.report import claims, notes, prose, verdicts
 from lib.report.convergence import convergence
 from lib.report.formatting import interval, num, p_value, power_note

@@ -52,7 +52,7 @@ def test_strongest_findings_name_what_differs_largest_first(smoke, monkeypatch):
     assert protocols.strongest_findings(smoke) == ""  # the smoke fixtures have no such arms
     from types import SimpleNamespace
 
-    from lib import stats
+    from lib.analysis import stats
 
     fake = {  # arm -> (verdict, diff, ci)
         "resnet34_projection": (stats.LOWER, -2.24, (-4.24, -0.24)),

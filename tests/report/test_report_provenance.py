@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
-from lib.data import FILES
-from lib.records import read_record
+from lib.core.dataset import FILES
+from lib.core.records import read_record
 from lib.report import provenance
 from lib.report.results import load
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from lib.ablations import ARMS
+from lib.core.arms import ARMS
 from lib.report import results as report_results
 from lib.report.results import BEST, load
 
@@ -78,7 +78,7 @@ def test_completeness_of_the_fixture(smoke):
 
 
 def test_the_paper_protocol_plans_the_campaigns_runs(smoke):
-    from lib.campaign import campaign_plan
+    from lib.runs.campaign import campaign_plan
 
     paper = dataclasses.replace(smoke, profile="paper")
     plan = campaign_plan()

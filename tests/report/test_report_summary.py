@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from lib import campaign
-from lib.ablations import ARMS
+from lib.core.arms import ARMS
 from lib.report import summary
 from lib.report.formatting import num
 from lib.report.results import campaign_left, every_profile
+from lib.runs import campaign
 
 
 def test_scope_counts_the_papers_claims_and_our_extra_arms():

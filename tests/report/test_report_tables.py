@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from lib import stats
-from lib.ablations import ARMS
+from lib.analysis import stats
+from lib.core.arms import ARMS
 from lib.report import claims, readings, tables, verdicts
 from lib.report.formatting import CI, interval, mean_sd, num, p_value
 

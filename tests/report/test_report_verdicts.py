@@ -8,7 +8,8 @@ import math
 
 import pytest
 
-from lib import power, sensitivity, stats
+from lib.analysis import power, sensitivity, stats
+from lib.analysis.stats import Rule
 from lib.report import claims, verdicts
 from lib.report.results import LAST_TWO
 
@@ -26,9 +27,7 @@ def test_primary_family_is_the_papers_five_claims_judged_together(smoke):
         assert j.assessment == stats.assess(
             smoke.values(j.arm, j.paper_epochs),
             smoke.values("resnet34", j.paper_epochs),
-            claim=j.assessment.claim,
-            alpha=j.alpha,
-            claim_runs=10,  # the paper's runs per arm behind each of its numbers
+            Rule(claim=j.assessment.claim, alpha=j.alpha, claim_runs=10),
         )
         assert j.comparison.p == alone.comparison.p
         assert j.comparison.ci_high - j.comparison.ci_low > (
@@ -42,18 +41,17 @@ def test_primary_family_is_the_papers_five_claims_judged_together(smoke):
 def test_a_judgement_is_the_rule_on_the_records(smoke):
     j = verdicts.judge(smoke, "improved", claim=2.92)
     a, b = smoke.values("improved"), smoke.values("resnet34")
-    assert j.assessment == stats.assess(a, b, claim=2.92, claim_runs=10)
+    assert j.assessment == stats.assess(a, b, Rule(claim=2.92, claim_runs=10))
     last_two = stats.assess(
         smoke.values("improved", reading=LAST_TWO),
         smoke.values("resnet34", reading=LAST_TWO),
-        claim=2.92,
-        claim_runs=10,
+        Rule(claim=2.92, claim_runs=10),
     ).verdict
     # two seeds per arm: 6 relabellings, so the permutation test (p >= 1/3) is left out
     assert dict(j.sensitivity) == {
-        sensitivity.PAIRED: sensitivity.paired_verdict(a, b, claim=2.92, claim_runs=10),
+        sensitivity.PAIRED: sensitivity.paired_verdict(a, b, Rule(claim=2.92, claim_runs=10)),
         verdicts.LAST_TWO_EPOCHS: last_two,
-        verdicts.EXACT_CLAIM: stats.assess(a, b, claim=2.92).verdict,
+        verdicts.EXACT_CLAIM: stats.assess(a, b, Rule(claim=2.92)).verdict,
     }
     contrast = verdicts.judge(smoke, "improved")  # no number: nothing to take as exact
     assert verdicts.EXACT_CLAIM not in dict(contrast.sensitivity)

@@ -12,10 +12,11 @@ import sys
 import pandas as pd
 
 from lib.core.arms import ARMS
+from lib.core.plan import PAPER_ARMS
 from lib.report.architecture import TORCH_VERSION
 from lib.report.formatting import folder_label, md_codes, protocol_phrase
 from lib.report.provenance import commits
-from lib.report.results import PAPER_ARMS, PROFILE_PREFERENCE, READY_SEEDS, Results
+from lib.report.results import PROFILE_PREFERENCE, READY_SEEDS, Results
 
 
 def _no_results(results: Results) -> bool:
@@ -79,9 +80,11 @@ def short_banner(results: Results) -> str:
     if _no_results(results):
         return ":::{warning}\nNo results yet: this chapter shows the paper's numbers only.\n:::\n"
     c = results.completeness
+    partial = "Partial results" if c["done"] < c["planned"] else "Results"
+    failed = f", {c['failed']} failed" if c["failed"] else ""
     return (
-        f":::{{note}}\nResults of the `{results.profile}` profile ({protocol_phrase(results)}): "
-        f"{c['done']} of {c['planned']} planned runs complete, {c['failed']} failed.\n:::\n"
+        f":::{{note}}\n{partial}, {protocol_phrase(results)}: {c['done']} of {c['planned']} "
+        f"planned runs complete{failed}.\n:::\n"
     )
 
 

@@ -103,6 +103,9 @@ def test_banners_name_what_is_missing(smoke):
         and "`resnet34_projection`" in banner
     )
     assert notes.missing_note(smoke, ["resnet34", "improved"]).startswith("All 2 arms")
+    short = notes.short_banner(smoke)  # a chapter's: partial said in words, no profile name
+    assert f"Partial results, {notes.protocol_phrase(smoke)}: 10 of {2 * len(ARMS)}" in short
+    assert "`smoke`" not in short and "failed" not in short
     assert "`resnet34_nopool`" in notes.missing_note(smoke, ["resnet34", "resnet34_nopool"])
     assert "make runs PROFILE=smoke" in notes.rerun_commands(smoke)
     assert "GPU figures are unmeasured" in notes.bench_text(smoke)

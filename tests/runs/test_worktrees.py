@@ -29,7 +29,7 @@ def test_one_clean_worktree_per_commit_importing_its_own_lib(clone):
     assert worktree == clone / ".campaign" / f"worktree-{head[:10]}"
     assert worktrees.git("rev-parse", "HEAD", cwd=worktree) == head
     assert worktrees.prepare_worktree(clone) == (worktree, head)  # reused, not recreated
-    (worktree / "lib" / "config.py").write_text("# edited\n")
+    (worktree / "lib" / "core" / "config.py").write_text("# edited\n")  # a tracked file
     with pytest.raises(RuntimeError, match="local changes"):
         worktrees.prepare_worktree(clone)
 

@@ -33,7 +33,6 @@ from lib.analysis.stats import (
     Rule,
     decide,
     finite,
-    interval_verdict,
     t_interval,
     welch,
 )
@@ -102,15 +101,14 @@ def permutation_verdict(
 ) -> str:
     """The rule with "excludes 0" decided by the permutation test at the rule's alpha and
     "excludes the claim" by Welch's interval of ours minus the claim, as in the primary."""
-    claim, direction, alpha, claim_runs = rule.claim, rule.direction, rule.alpha, rule.claim_runs
     a, b = finite(treatment), finite(baseline)
     p_zero = permutation_p(a, b)
     if not math.isfinite(p_zero):
         return NO_DATA
-    excludes_claim = claim is not None and not welch(
-        a, b, 1 - alpha, shift=claim, shift_runs=claim_runs
-    ).contains(0.0)
-    return decide(float(a.mean() - b.mean()), p_zero < alpha, excludes_claim, claim, direction)
+    against = rule.against(functools.partial(welch, a, b))
+    excludes_claim = against is not None and not against.contains(0.0)
+    diff = float(a.mean() - b.mean())
+    return decide(diff, p_zero < rule.alpha, excludes_claim, rule.claim, rule.direction)
 
 
 # --- the paired t-test by seed ------------------------------------------------------------
@@ -148,9 +146,5 @@ def paired_verdict(
 ) -> str:
     """The rule applied to the paired 1 - alpha interval (and, for a claim, to the
     paired interval of ours minus it)."""
-    claim, direction, alpha, claim_runs = rule.claim, rule.direction, rule.alpha, rule.claim_runs
-    comparison = paired(treatment, baseline, 1 - alpha)
-    against = None
-    if claim is not None:
-        against = paired(treatment, baseline, 1 - alpha, shift=claim, shift_runs=claim_runs)
-    return interval_verdict(comparison, claim, direction, against)
+    compare = functools.partial(paired, treatment, baseline)
+    return rule.verdict(compare(rule.confidence), rule.against(compare))

@@ -35,6 +35,7 @@ differences alone with at least 95 % (``lib.analysis.power.family_confidence``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -266,6 +267,19 @@ class Rule:
     alpha: float = ALPHA
     claim_runs: float = math.inf
 
+    @property
+    def confidence(self) -> float:
+        return 1 - self.alpha
+
+    def against(self, compare) -> Comparison | None:
+        """Ours minus the claim, with its noise, by ``compare`` (welch or paired); or None."""
+        if self.claim is None:
+            return None
+        return compare(self.confidence, shift=self.claim, shift_runs=self.claim_runs)
+
+    def verdict(self, comparison: Comparison, against: Comparison | None) -> str:
+        return interval_verdict(comparison, self.claim, self.direction, against)
+
 
 CONTRAST = Rule()  # no claim, no direction: an estimate with its interval
 
@@ -276,20 +290,17 @@ def assess(
     """Judge ``treatment - baseline`` by ``rule`` with 1 - alpha Welch intervals, and the
     power of that interval to exclude 0 for arms spread as these (``lib.analysis.power``,
     each arm's own sd)."""
-    claim, direction, alpha, claim_runs = rule.claim, rule.direction, rule.alpha, rule.claim_runs
-    c = welch(treatment, baseline, confidence=1 - alpha)
-    against = None
-    if claim is not None:
-        against = welch(treatment, baseline, 1 - alpha, shift=claim, shift_runs=claim_runs)
+    c = welch(treatment, baseline, confidence=rule.confidence)
+    against = rule.against(functools.partial(welch, treatment, baseline))
     sd_t, sd_b = sample_sd(treatment), sample_sd(baseline)
-    target = c.diff if claim is None else claim
+    target = c.diff if rule.claim is None else rule.claim
     return Assessment(
         comparison=c,
-        claim=claim,
-        verdict=interval_verdict(c, claim, direction, against),
-        detectable=detectable_effect(sd_t, c.n_treatment, c.n_baseline, alpha, sd_b),
+        claim=rule.claim,
+        verdict=rule.verdict(c, against),
+        detectable=detectable_effect(sd_t, c.n_treatment, c.n_baseline, rule.alpha, sd_b),
         target=target,
-        seeds_needed=seeds_needed(target, sd_t, alpha, sd_b),
-        alpha=alpha,
+        seeds_needed=seeds_needed(target, sd_t, rule.alpha, sd_b),
+        alpha=rule.alpha,
         against=against,
     )

@@ -12,7 +12,7 @@ import pandas as pd
 from lib.analysis import stats
 from lib.core.arms import PAPER_RUNS, PROFILES
 from lib.core.config import RunConfig
-from lib.report import gap
+from lib.report import gap, gap_prose
 from lib.report.claims import (
     BASELINE,
     LONG,
@@ -22,7 +22,6 @@ from lib.report.claims import (
     improvement_claims,
 )
 from lib.report.formatting import (
-    ci_label,
     code,
     interval,
     made_by,
@@ -33,12 +32,14 @@ from lib.report.formatting import (
 from lib.report.results import Results
 from lib.report.verdicts import EXACT_CLAIM, Judgement, exact_claim_reading, primary_family
 
+COMBINED = TABLE_ARMS[5]  # all four changes: the paper's question in one claim
+
 # How the verdict words read in a sentence about one claim, grouped as the answer tells them.
-HOLDS, HELPS_DIFFERENTLY, FAILS, OTHER_WAY, OPEN = "holds", "less", "fails", "opposite", "open"
+HOLDS, LESS, MORE, FAILS, OTHER_WAY, OPEN = "holds", "less", "more", "fails", "opposite", "open"
 GROUP = {
     stats.REPRODUCED: HOLDS,
-    stats.SMALLER: HELPS_DIFFERENTLY,
-    stats.LARGER: HELPS_DIFFERENTLY,
+    stats.SMALLER: LESS,
+    stats.LARGER: MORE,
     stats.NOT_REPRODUCED: FAILS,
     stats.OPPOSITE: OTHER_WAY,
     stats.INCONCLUSIVE: OPEN,
@@ -67,32 +68,26 @@ def seeds_phrase(results: Results) -> str:
     )
 
 
-def claim_clause(j: Judgement, first: bool) -> str:
-    """'learning-rate decay at 20 epochs, +0.56 points (simultaneous 95 % CI [+0.07,
-    +1.05]) against the paper's +0.61'; the interval's name only in the first clause."""
+def claim_clause(j: Judgement) -> str:
+    """'learning-rate decay at 20 epochs, +0.56 points [+0.07, +1.05] against the paper's
+    +0.61'."""
     c, d = j.comparison, j.assessment.claim
-    ci = interval(c.ci_low, c.ci_high, sign=True)
-    ci = f"({ci_label(j.alpha)} {ci})" if first else ci
     return (
-        f"{claim_name(j.arm, j.paper_epochs)}, {num(c.diff, sign=True)} points {ci} against "
-        f"the paper's {num(d, sign=True)}"
+        f"{claim_name(j.arm, j.paper_epochs)}, {num(c.diff, sign=True)} points "
+        f"{interval(c.ci_low, c.ci_high, sign=True)} against the paper's {num(d, sign=True)}"
     )
 
 
-def exact_reading(j: Judgement, both: bool) -> str:
-    """' (smaller than claimed if the paper's +2.92 is taken as exact)' where that reading
-    gives another verdict than the rule's, which lets the paper's number carry the seed
-    noise of its own runs; ``both`` names the rule's reading too."""
-    exact = exact_claim_reading(j)
-    if exact is None:
-        return ""
+def fragility(j: Judgement) -> str:
+    """' (fragile: *inconclusive* by the paired t-test by seed; *direction only (smaller than
+    claimed)* if the paper's +2.92 is taken as exact)' for a claim that another reasonable
+    analysis would not call so; '' for a robust one."""
     d = num(j.assessment.claim, sign=True)
-    if not both:
-        return f" ({_word(exact)} if the paper's {d} is taken as exact)"
-    return (
-        f": {_word(j.verdict)} if the paper's {d} is a mean of {PAPER_RUNS} runs as noisy as "
-        f"ours, {_word(exact)} if it is taken as exact"
-    )
+    readings = [
+        f"*{v}* if the paper's {d} is taken as exact" if a == EXACT_CLAIM else f"*{v}* by the {a}"
+        for a, v in j.changes
+    ]
+    return f" (fragile: {'; '.join(readings)})" if readings else ""
 
 
 def _direction_note(j: Judgement) -> str:
@@ -104,34 +99,30 @@ def _direction_note(j: Judgement) -> str:
 # Each group's sentence after its count ('two', 'all five'): one claim, several.
 GROUP_LEADS = {
     HOLDS: ("is reproduced", "are reproduced"),
-    HELPS_DIFFERENTLY: ("helps, but not as much as claimed", "help, but not as much as claimed"),
+    LESS: ("helps, but less than claimed", "help, but less than claimed"),
+    MORE: ("helps more than claimed", "help more than claimed"),
     FAILS: ("is not reproduced", "are not reproduced"),
     OTHER_WAY: ("goes the other way", "go the other way"),
     OPEN: ("cannot be decided with these seeds", "cannot be decided with these seeds"),
 }
 
 
-def claims_sentences(results: Results) -> str:
+def claims_sentences(results: Results, under: str = "") -> str:
     """The improvement claims grouped by what the records say about them, one sentence
-    per group: each claim's difference, interval and verdict."""
+    per group: each claim's difference, interval and paper's value; a reproduced claim's
+    fragility. ``under``: a phrase naming a protocol other than the paper's."""
     family = primary_family(results)
     groups: dict[str, list[Judgement]] = {}
     for j in family:
         groups.setdefault(GROUP.get(j.verdict, stats.NO_DATA), []).append(j)
-    sentences, first = [], True
+    sentences = []
     for group, (one, several) in GROUP_LEADS.items():
         items = []
         for j in groups.get(group, []):
-            item = claim_clause(j, first)
-            if group in (HELPS_DIFFERENTLY, FAILS, OTHER_WAY):
-                item += f", {_word(j.verdict)}"
+            item = claim_clause(j)
             if group == OPEN:
                 item += _direction_note(j)
-            others = [(a, v) for a, v in j.changes if a != EXACT_CLAIM]  # that one: below
-            if group == HOLDS and others:
-                item += " (" + "; ".join(f"the {a} gives *{v}*" for a, v in others) + ")"
-            items.append(item + exact_reading(j, both=group == HOLDS))
-            first = False
+            items.append(item + (fragility(j) if group == HOLDS else ""))
         if items:
             count = _count(len(items), len(family))
             lead = f"{count if not sentences else _upper_first(count)} " + (
@@ -141,7 +132,23 @@ def claims_sentences(results: Results) -> str:
     if missing := groups.get(stats.NO_DATA):
         count = _count(len(missing), len(family))
         sentences.append(f"{_upper_first(count)} lack two seeds per arm.")
-    return f"Of the paper's {NUMBERS[len(family)]} improvement claims, " + " ".join(sentences)
+    intervals = (
+        f"Brackets hold each difference's {INTERVAL_WORDS[family[0].alpha != stats.ALPHA]}."
+        if family
+        else ""
+    )
+    return (
+        f"Of the paper's {NUMBERS[len(family)]} improvement claims{under}, "
+        + " ".join(sentences)
+        + f" {intervals}"
+    ).strip()
+
+
+# The interval in a reader's words: one claim's, or one of a family judged together.
+INTERVAL_WORDS = {
+    False: "95 % confidence interval",
+    True: "95 % confidence interval, simultaneous for the five claims (wider than each alone)",
+}
 
 
 NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
@@ -157,22 +164,49 @@ def _upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _word(verdict: str) -> str:
-    """'smaller than claimed' for 'direction only (smaller than claimed)'."""
-    return verdict.split("(")[-1].rstrip(")") if "(" in verdict else verdict
+def headline(results: Results) -> str:
+    """'**Partly.** The four changes together raise test accuracy by +2.12 points [...]
+    against the paper's +2.92.': the combined claim answers the paper's question, and
+    the absolute accuracies (``gap_prose.absolute_sentence``, next) qualify it."""
+    combined = next(j for j in primary_family(results) if j.arm == COMBINED)
+    c, d = combined.comparison, combined.assessment.claim
+    group = GROUP.get(combined.verdict, stats.NO_DATA)
+    gaps = gap.absolute_gaps(results)
+    all_match = (gaps.verdict == stats.MATCHES).all()
+    word = {
+        HOLDS: "Yes" if all_match else "Partly",
+        LESS: "Partly",
+        MORE: "Yes" if all_match else "Partly",
+        FAILS: "No",
+        OTHER_WAY: "No",
+        OPEN: "Not yet decided",
+    }.get(group, "Not yet decided")
+    ci = interval(c.ci_low, c.ci_high, sign=True)
+    if group in (HOLDS, LESS, MORE):
+        what = f"raise test accuracy by {num(c.diff, sign=True)} points {ci}"
+    elif group in (FAILS, OTHER_WAY):
+        what = f"do not raise test accuracy as claimed: {num(c.diff, sign=True)} points {ci}"
+    else:
+        what = f"change test accuracy by {num(c.diff, sign=True)} points {ci}, too uncertain to say"
+    return (
+        f"**{word}.** In our runs the paper's four changes together {what} against the "
+        f"paper's {num(d, sign=True)}."
+    )
 
 
 def answer(results: Results) -> str:
-    """Page one's first paragraph for the paper's protocol."""
+    """Page one's first paragraphs for the paper's protocol: the answer, then how it was
+    measured and what each claim gives."""
     if results.empty:
         return (
             "No run at the paper's own protocol is complete yet, so no claim of the paper "
             "can be judged; the chapters show the reduced profile's records as a proxy."
         )
     return (
+        f"{headline(results)} {gap_prose.absolute_sentence(results)}\n\n"
         f"We retrained every model of the paper's Tables 2–5 under its own protocol: "
         f"{protocol_sentence()}. So far we have {seeds_phrase(results)}. "
-        f"{gap.absolute_sentence(results)}\n\n{claims_sentences(results)}"
+        f"{claims_sentences(results)}"
     )
 
 
@@ -187,8 +221,7 @@ def claims_table(results: Results) -> pd.DataFrame:
         c = j.comparison
         verdict = verdict_html(j.verdict)
         if exact := exact_claim_reading(j):
-            exact_html = verdict_html(exact, label=_word(exact))
-            verdict += f"<br><small>{exact_html} if {num(d, sign=True)} is exact</small>"
+            verdict += f"<br><small>{verdict_html(exact)} if {num(d, sign=True)} is exact</small>"
         rows.append(
             {
                 "Claim": f"{_upper_first(claim_name(arm, epochs))} (Table {table})",
@@ -212,7 +245,7 @@ def proxy_summary(proxy: Results) -> str:
         f"({protocol_phrase(proxy)}; the paper's {SHORT}-epoch cells read at our epoch "
         f"{proxy.horizon(SHORT)}). Its absolute accuracies are not comparable with the "
         f"paper's, and its verdicts are a proxy for the paper protocol's, not a second "
-        f"answer. {claims_sentences(proxy)}"
+        f"answer. {claims_sentences(proxy, under=' under this proxy')}"
     )
 
 

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from lib.analysis import stats
-from lib.report import answer, gap
+from lib.report import answer, gap, gap_prose
 from lib.report.claims import claim_name, improvement_claims
 from lib.report.verdicts import EXACT_CLAIM, primary_family
 
@@ -34,18 +36,38 @@ def test_each_claim_stands_in_the_sentence_of_its_verdict(smoke):
         assert starts and min(starts) < text.index(claim_name(j.arm, j.paper_epochs))
 
 
-def test_a_claim_reproduced_only_with_the_papers_noise_gives_both_readings(smoke):
+def test_a_reproduced_claim_that_another_analysis_would_not_call_so_is_fragile(smoke):
     j = primary_family(smoke)[-1]
     reproduced = dataclasses.replace(
         j,
         assessment=dataclasses.replace(j.assessment, verdict=stats.REPRODUCED),
-        sensitivity=((EXACT_CLAIM, stats.SMALLER),),
+        sensitivity=((EXACT_CLAIM, stats.SMALLER), ("paired t-test by seed", stats.INCONCLUSIVE)),
     )
-    both = answer.exact_reading(reproduced, both=True)
-    assert "reproduced if the paper's +2.92 is a mean of 10 runs as noisy as ours" in both
-    assert both.endswith("smaller than claimed if it is taken as exact")
+    assert answer.fragility(reproduced) == (
+        " (fragile: *direction only (smaller than claimed)* if the paper's +2.92 is taken as "
+        "exact; *inconclusive* by the paired t-test by seed)"
+    )
     agreeing = dataclasses.replace(reproduced, sensitivity=((EXACT_CLAIM, stats.REPRODUCED),))
-    assert answer.exact_reading(agreeing, both=True) == ""
+    assert answer.fragility(agreeing) == ""
+
+
+@pytest.mark.parametrize(
+    "verdict, word",
+    [
+        (stats.REPRODUCED, "Partly"),
+        (stats.SMALLER, "Partly"),
+        (stats.NOT_REPRODUCED, "No"),
+        (stats.INCONCLUSIVE, "Not yet decided"),
+    ],
+)
+def test_the_answer_opens_with_one_word_from_the_combined_claim(smoke, monkeypatch, verdict, word):
+    j = primary_family(smoke)[-1]
+    assert j.arm == answer.COMBINED
+    judged = dataclasses.replace(j, assessment=dataclasses.replace(j.assessment, verdict=verdict))
+    monkeypatch.setattr(answer, "primary_family", lambda results: [judged])
+    gaps = gap.absolute_gaps(smoke).assign(verdict=stats.MISMATCH)
+    monkeypatch.setattr(answer.gap, "absolute_gaps", lambda results: gaps)
+    assert answer.headline(smoke).startswith(f"**{word}.** In our runs the paper's four changes")
 
 
 def test_claims_table_leads_with_claim_paper_ours_verdict(smoke):
@@ -63,9 +85,9 @@ def test_the_proxy_is_defined_where_its_verdicts_stand(smoke, nothing):
 
 def test_when_every_cell_is_below_the_paper_the_answer_says_none_is_reached(smoke, monkeypatch):
     gaps = gap.absolute_gaps(smoke).assign(verdict=stats.MISMATCH)
-    monkeypatch.setattr(gap, "absolute_gaps", lambda results: gaps)
+    monkeypatch.setattr(gap_prose, "absolute_gaps", lambda results: gaps)
     low, high = -gaps.gap.max(), -gaps.gap.min()
-    assert gap.absolute_sentence(smoke).startswith(
+    assert gap_prose.absolute_sentence(smoke).startswith(
         f"**None of the 7 accuracies the paper reports is reached: ours are {low:.2f}–{high:.2f} "
         "points lower** (all four changes together:"
     )
@@ -85,4 +107,4 @@ def test_a_reproduced_claim_names_the_analyses_that_would_not_call_it_so(smoke, 
     )
     monkeypatch.setattr(answer, "primary_family", lambda results: [fragile])
     text = answer.claims_sentences(smoke)
-    assert "(the paired t-test by seed gives *inconclusive*)" in text
+    assert "(fragile: *inconclusive* by the paired t-test by seed)" in text

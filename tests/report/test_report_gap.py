@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from lib.analysis import stats
@@ -31,18 +33,7 @@ def test_saturation_finds_the_lowest_mean_test_loss(smoke):
     assert gap.saturation(smoke, "resnet34_augment") is None
 
 
-def test_the_closest_reading_is_named_and_none_claims_to_reach_the_paper(smoke):
-    text = gap.closest_sentence(smoke)
-    assert text.startswith(f"The reading closest to the paper is `{BASELINE}`")
-    assert "no reading reaches the paper's baseline at both lengths so far" in text
-
-
-def test_the_upsampled_reading_costs_64_times_the_baseline(smoke):
-    hours = smoke.arm_runs(BASELINE)["core_seconds"].median() / 3600
-    assert f"{64 * hours:.0f} core-hours" in gap.upsampled_cost(smoke)
-
-
-def test_overfitting_is_named_only_where_the_test_loss_rises_again(smoke):
-    s = gap.saturation(smoke, BASELINE)
-    text = gap.saturation_sentence(smoke, [BASELINE])
-    assert ("the mark of overfitting" in text) == (s["last"] > s["lowest"])
+def test_a_reading_with_one_seed_shows_its_gap_without_a_margin(smoke):
+    one = smoke.arm_runs(BASELINE).iloc[:1]
+    single = dataclasses.replace(smoke, frame=smoke.frame[smoke.frame.index.isin(one.index)])
+    assert "one seed, no margin" in gap.readings_gap_table(single).iloc[0, 1]

@@ -23,6 +23,7 @@ ORDER = [
     "provenance",
     "readings",
     "gap",
+    "gap_prose",
     "summary",
     "protocols",
     "answer",

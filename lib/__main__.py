@@ -11,7 +11,7 @@ import sys
 from lib.cli import build_parser, config_overrides
 from lib.core import records
 from lib.core.arms import ARMS
-from lib.core.repo import REPO, RESULTS_DIR
+from lib.core.repo import REPO
 from lib.training import checkpoint
 from lib.training.budget import PAUSED_EXIT, Paused, parse_duration
 
@@ -130,7 +130,7 @@ def _train(args) -> int:
 
     def out_dir(config):
         if args.out is None:
-            return records.record_path(RESULTS_DIR, config.profile, config.arm, config.seed).parent
+            return records.record_path(args.results, config.profile, config.arm, config.seed).parent
         return child_out_dir(args.out, config.seed, len(configs))
 
     if args.executor == "papermill":

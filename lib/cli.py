@@ -81,11 +81,18 @@ def _add_train(sub) -> None:
         help="fused: all --seeds as one wide model (direct executor only)",
     )
     train.add_argument("--profile", default="smoke", choices=list(PROFILES))
-    train.add_argument(
+    where = train.add_mutually_exclusive_group()
+    where.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS_DIR,
+        help="results folder: each record at RESULTS/PROFILE/ARM/seed-K/record.json "
+        "(default results/)",
+    )
+    where.add_argument(
         "--out",
         type=Path,
-        help="folder for record.json (default results/PROFILE/ARM/seed-K); "
-        "with several seeds, OUT/seed-K",
+        help="a scratch folder for record.json instead (several seeds: OUT/seed-K)",
     )
     train.add_argument(
         "--executor",
@@ -99,7 +106,7 @@ def _add_train(sub) -> None:
         type=Path,
         help="epoch checkpoint file (one seed, or the seeds of --engine fused): saved after "
         "every epoch, resumed from when it continues these configs, deleted once the records "
-        "are in results/ (with --out, the caller deletes it)",
+        "are in their run folders (with --out, the caller deletes it)",
     )
     train.add_argument(
         "--deadline",

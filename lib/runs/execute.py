@@ -1,5 +1,10 @@
 """Executing one task in a child process: papermill running ``lib/runs/run.ipynb``, or the same
-code without Jupyter, in a scratch folder; its record and notebook come back as values.
+code without Jupyter.
+
+Each record is written once, atomically, where it belongs. A local child writes its record and
+notebook straight into the run folder under ``results/``; a Dask worker (perhaps another
+machine) writes them into a scratch folder and they travel back in the ``Outcome`` for the
+parent to write into place (``lib.runs.rundirs.save``).
 
 The configs cross the process boundary as JSON (``RunConfig.to_dict`` / ``from_dict``), so
 the child trains exactly the config the parent planned. A task runs unchanged in a local
@@ -59,6 +64,9 @@ class Task:
     threads: int | None = None  # torch threads for this run (None = torch's default)
     checkpoint: str | None = None  # epoch checkpoint of the task's run(s) (resumed when valid)
     deadline: float | None = None  # time.time() of the budget's end: pause, don't start epochs
+    # The results folder when this process owns it: the child writes each record and notebook
+    # into its run folder there. None (a Dask worker): a scratch folder, returned as values.
+    results_dir: str | None = None
 
 
 @dataclass
@@ -71,12 +79,15 @@ class Outcome:
     record: dict | None = field(default=None, repr=False)
     notebook: bytes | None = field(default=None, repr=False)
     log: str = field(default="", repr=False)
+    in_place: bool = False  # the child wrote record and notebook into the run folder already
 
 
-def child_command(task: Task, configs_file: Path, out_dir: Path) -> list[str]:
-    """``python -m lib train`` for the task: its configs from ``configs_file`` (JSON)."""
+def child_command(task: Task, configs_file: Path, scratch: Path) -> list[str]:
+    """``python -m lib train`` for the task: its configs from ``configs_file`` (JSON), its
+    records into the results folder, or ``scratch`` when the task has none."""
     cmd = [sys.executable, "-m", "lib", "train", "--config-file", str(configs_file)]
-    cmd += ["--executor", task.executor, "--engine", task.engine, "--out", str(out_dir)]
+    cmd += ["--executor", task.executor, "--engine", task.engine]
+    cmd += ["--results", task.results_dir] if task.results_dir else ["--out", str(scratch)]
     if task.checkpoint:
         cmd += ["--checkpoint", task.checkpoint]
     if task.deadline:
@@ -85,7 +96,8 @@ def child_command(task: Task, configs_file: Path, out_dir: Path) -> list[str]:
 
 
 def execute(task: Task) -> list[Outcome]:
-    """Run one task in a child process and bring back its records and notebook.
+    """Run one task in a child process and bring back its outcomes (with record and notebook
+    as values when the child wrote them into scratch).
 
     Runs wherever the executor puts it (a local thread, a Dask worker); needs only this
     repository importable there and Fashion-MNIST findable.
@@ -94,46 +106,68 @@ def execute(task: Task) -> list[Outcome]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     if task.threads:
         env["OMP_NUM_THREADS"] = str(task.threads)
-    outcomes = []
     with tempfile.TemporaryDirectory(prefix="run-") as scratch:
-        out = Path(scratch)
-        log_path = out / "log.txt"
-        configs_file = out / "configs.json"
+        scratch = Path(scratch)
+        folders = {c.seed: _record_folder(task, c, scratch) for c in task.configs}
+        # A record already in place (a failed or stale one) is not this run's outcome.
+        before = {seed: _file_id(folder / "record.json") for seed, folder in folders.items()}
+        configs_file = scratch / "configs.json"
         configs_file.write_text(json.dumps([config.to_dict() for config in task.configs]))
-        with open(log_path, "w") as log:
-            command = child_command(task, configs_file, out)
+        with open(scratch / "log.txt", "w") as log:
+            command = child_command(task, configs_file, scratch)
             returncode = _run_child(command, env, log if task.quiet else None)
-        log_text = log_path.read_text()[-4000:]
-        for config in task.configs:
-            if returncode == PAUSED_EXIT:
-                outcomes.append(Outcome(config, "paused", "time budget over", log=log_text))
-                continue
-            folder = child_out_dir(out, config.seed, len(task.configs))
-            notebook = folder / "run.ipynb"
-            record = None
-            with contextlib.suppress(records.MalformedRecord, FileNotFoundError):
-                record = records.read_record(folder / "record.json")
-            if record is None:
-                if returncode < 0:
-                    reason = f"killed by signal {signal.Signals(-returncode).name}"
-                else:
-                    reason = f"exited with code {returncode} before writing a record"
-                tail = log_text.strip().splitlines()[-1:] if log_text.strip() else []
-                reason = ": ".join([reason, *tail])
-                record = records.failed_record(config, reason, task.executor, _cpu_provenance())
-            elif returncode != 0 and record["status"] == "complete" and len(task.configs) == 1:
-                record.update(status="failed", reason=f"exit code {returncode} after training")
-            outcomes.append(
-                Outcome(
-                    config,
-                    record["status"],
-                    record.get("reason") or "",
-                    record,
-                    notebook.read_bytes() if notebook.exists() else None,
-                    log_text,
-                )
-            )
-    return outcomes
+        log_text = (scratch / "log.txt").read_text()[-4000:]
+        if returncode == PAUSED_EXIT:
+            return [Outcome(c, "paused", "time budget over", log=log_text) for c in task.configs]
+        return [
+            _outcome(task, config, folders[config.seed], before[config.seed], returncode, log_text)
+            for config in task.configs
+        ]
+
+
+def _record_folder(task: Task, config: RunConfig, scratch: Path) -> Path:
+    """Where the child writes this config's record: its run folder, or in scratch."""
+    if task.results_dir:
+        return records.record_path(task.results_dir, config.profile, config.arm, config.seed).parent
+    return child_out_dir(scratch, config.seed, len(task.configs))
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """Identity of the file at ``path`` now: every atomic write makes a new one."""
+    with contextlib.suppress(FileNotFoundError):
+        stat = path.stat()
+        return stat.st_ino, stat.st_mtime_ns
+    return None
+
+
+def _outcome(task, config, folder: Path, before, returncode: int, log_text: str) -> Outcome:
+    record = None
+    if _file_id(folder / "record.json") != before:
+        with contextlib.suppress(records.MalformedRecord, FileNotFoundError):
+            record = records.read_record(folder / "record.json")
+    if record is None:  # the child died first: the parent writes a failed record
+        if returncode < 0:
+            reason = f"killed by signal {signal.Signals(-returncode).name}"
+        else:
+            reason = f"exited with code {returncode} before writing a record"
+        tail = log_text.strip().splitlines()[-1:] if log_text.strip() else []
+        reason = ": ".join([reason, *tail])
+        record = records.failed_record(config, reason, task.executor, _cpu_provenance())
+        return Outcome(config, "failed", reason, record, None, log_text)
+    reason = record.get("reason") or ""
+    if returncode != 0 and record["status"] == "complete":
+        reason = f"exit code {returncode} after its record was written"  # e.g. a plot failed
+    notebook = folder / "run.ipynb"
+    in_place = bool(task.results_dir)
+    return Outcome(
+        config,
+        record["status"],
+        reason,
+        record,
+        None if in_place or not notebook.exists() else notebook.read_bytes(),
+        log_text,
+        in_place,
+    )
 
 
 def _run_child(cmd: list[str], env: dict, log) -> int:
@@ -187,13 +221,18 @@ def run_notebook(
     ``PAUSED_EXIT`` when the time budget paused it (no record: the checkpoint holds it).
 
     The notebook writes the record itself; when it cannot (an exception, a dead kernel),
-    a failed record with the reason is written here. The failed notebook is kept.
+    a failed record with the reason is written here. The executed notebook, failed ones
+    too, replaces ``run.ipynb`` once it ends (papermill saves it cell by cell into a hidden
+    file beside it); a paused run's is dropped.
     A kernel that dies without a cell raising (two kernels started at once can race for
     one port) gets one more start; the run resumes from its checkpoint, if it has one.
     """
     import papermill
 
     out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    record_path, executing = out_dir / "record.json", out_dir / ".executing.ipynb"
+    before = _file_id(record_path)
     parameters = {
         "config": config.to_dict(),
         "out_dir": str(out_dir),
@@ -205,7 +244,7 @@ def run_notebook(
         try:
             papermill.execute_notebook(
                 str(NOTEBOOK),
-                str(out_dir / "run.ipynb"),
+                str(executing),
                 parameters=parameters,
                 progress_bar=False,
                 cwd=str(REPO),
@@ -214,7 +253,8 @@ def run_notebook(
             break
         except Exception as error:  # PapermillExecutionError, dead kernel, missing kernel ...
             executed = isinstance(error, papermill.PapermillExecutionError)
-            if not executed and starts_left and not (out_dir / "record.json").exists():
+            wrote_record = _file_id(record_path) != before
+            if not executed and starts_left and not wrote_record:
                 tqdm.write(
                     f"{run_name(config)}: kernel failed "
                     f"({type(error).__name__}: {error}); starting it once more",
@@ -222,21 +262,23 @@ def run_notebook(
                 )
                 time.sleep(random.uniform(1, 5))  # out of step with the kernel it raced
                 continue
-            return _notebook_failure(config, out_dir, error, executed)
-    return 0 if records.read_record(out_dir / "record.json")["status"] == "complete" else 1
+            if executed and error.ename == "Paused":
+                executing.unlink(missing_ok=True)
+                return PAUSED_EXIT
+            if not wrote_record:
+                reason = (
+                    f"{error.ename}: {error.evalue}"
+                    if executed
+                    else f"{type(error).__name__}: {error}"
+                )
+                failed = records.failed_record(config, reason, "papermill", _cpu_provenance())
+                records.write_record(failed, record_path)
+            _keep(executing, out_dir / "run.ipynb")
+            return 1
+    _keep(executing, out_dir / "run.ipynb")
+    return 0 if records.read_record(record_path)["status"] == "complete" else 1
 
 
-def _notebook_failure(config: RunConfig, out_dir: Path, error: Exception, executed: bool) -> int:
-    """PAUSED_EXIT for a run the budget paused, else 1 with a failed record written
-    (unless the notebook wrote one)."""
-    if executed and error.ename == "Paused":
-        return PAUSED_EXIT
-    if not (out_dir / "record.json").exists():
-        reason = (
-            f"{error.ename}: {error.evalue}" if executed else f"{type(error).__name__}: {error}"
-        )
-        records.write_record(
-            records.failed_record(config, reason, "papermill", _cpu_provenance()),
-            out_dir / "record.json",
-        )
-    return 1
+def _keep(executing: Path, notebook: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):  # a kernel that never started wrote none
+        os.replace(executing, notebook)

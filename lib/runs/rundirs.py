@@ -1,6 +1,7 @@
 """A run's folder, ``results/<profile>/<arm>/seed-<k>/``: what it holds (the state of its
 record), who trains it now (its lock), and how a finished run's outcome lands there (the
-record, the executed notebook, the spent checkpoint removed).
+record and the executed notebook, where the child did not write them itself; the spent
+checkpoint removed).
 """
 
 from __future__ import annotations
@@ -41,16 +42,18 @@ def existing_state(results_dir: Path, config: RunConfig) -> tuple[str, str]:
 
 
 def save(results_dir: Path, outcome: Outcome) -> None:
-    """Write the outcome's record and notebook; a paused run has none (its checkpoint holds
-    it). The checkpoint is spent once the training loop itself ended the run."""
+    """Write the outcome's record and notebook into the run folder, unless the child wrote
+    them there itself; a paused run has none (its checkpoint holds it). The checkpoint is
+    spent once the training loop itself ended the run."""
     if outcome.status == "paused":
         return
     folder = run_dir(results_dir, outcome.config)
-    if outcome.notebook is not None:
-        tmp = folder / ".run.ipynb.tmp"
-        tmp.write_bytes(outcome.notebook)
-        os.replace(tmp, folder / "run.ipynb")
-    records.write_record(outcome.record, folder / "record.json")
+    if not outcome.in_place:
+        if outcome.notebook is not None:
+            tmp = folder / ".run.ipynb.tmp"
+            tmp.write_bytes(outcome.notebook)
+            os.replace(tmp, folder / "run.ipynb")
+        records.write_record(outcome.record, folder / "record.json")
     if records.ended_by_training(outcome.record):
         checkpoint.discard(checkpoint.path_for(folder))
 

@@ -1,11 +1,12 @@
 """The campaign: expand (arm x seed) grids and execute each run, resumably.
 
 Every run executes in a child process (``lib.runs.execute``: papermill executing
-``lib/runs/run.ipynb``, or the same code without Jupyter) inside a scratch folder; the parent
-then writes the record and the executed notebook into
-``results/<profile>/<arm>/seed-<k>/``. So a crashed or killed run never leaves a partial
-record, the batch carries on, and the same task runs unchanged on a Dask worker on
-another machine: its files travel back as return values.
+``lib/runs/run.ipynb``, or the same code without Jupyter), which writes its record and
+executed notebook once, atomically, into ``results/<profile>/<arm>/seed-<k>/``; for a run
+that died first the parent writes a failed record there. So a crashed or killed run never
+leaves a partial record and the batch carries on. The same task runs unchanged on a Dask
+worker on another machine: there the files go to a scratch folder and travel back as
+return values, and the parent writes them into place.
 """
 
 from __future__ import annotations
@@ -122,9 +123,10 @@ def run_batch(
         engine = "fused" if executor == "direct" and _on_cuda(overrides.get("device")) else "single"
     if engine == "fused" and executor != "direct":
         raise RuntimeError("the fused engine runs without notebooks: use --executor direct")
-    # Checkpoints live next to the records: only where this process writes the records
-    # (Dask workers may be other machines). A fused group's is next to its first seed's.
-    checkpointing = scheduler is None
+    # Local children write records and checkpoints into the run folders themselves; Dask
+    # workers (maybe other machines) send records back and keep no checkpoint. A fused
+    # group's checkpoint is next to its first seed's record.
+    owns_results = scheduler is None
     with contextlib.ExitStack() as stack:
         if scheduler:
             from distributed import Client
@@ -162,8 +164,9 @@ def run_batch(
                     continue
                 mine = [config.replace(device=slot) for config in mine] if slot else mine
                 task = Task(mine, executor, engine, quiet, threads)
-                if checkpointing:
+                if owns_results:
                     task.checkpoint = str(checkpoint.path_for(run_dir(results_dir, mine[0])))
+                    task.results_dir = str(results_dir.resolve())
                 task.deadline = budget.deadline if budget else None
                 pending[pool.submit(execute, task)] = (slot, locks)
             if not pending:  # the budget is over: nothing runs, the rest waits

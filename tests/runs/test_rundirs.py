@@ -55,3 +55,14 @@ def test_a_paused_run_leaves_its_checkpoint_and_a_finished_one_spends_it(tmp_pat
     assert not saved.exists()
     assert (run_dir(results, SELU) / "run.ipynb").read_bytes() == b"{}"
     assert existing_state(results, SELU) == ("complete", "")
+
+
+def test_an_outcome_its_run_wrote_in_place_is_not_written_again(tmp_path):
+    results = fixture_copy(tmp_path)
+    path = records.record_path(results, "smoke", "resnet34_selu", 0)
+    written = path.stat()
+    saved = checkpoint.path_for(run_dir(results, SELU))
+    saved.write_bytes(b"epochs so far")
+    save(results, Outcome(SELU, "complete", "", records.read_record(path), in_place=True))
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+    assert not saved.exists()  # the run ended: its checkpoint is spent

@@ -43,14 +43,29 @@ def record_at(results, arm, seed, profile="smoke"):
 def papermill_batch(tmp_path_factory):
     """`make runs PROFILE=smoke ARMS=resnet34 SEEDS=0,1 JOBS=2` (one epoch), through papermill."""
     results = tmp_path_factory.mktemp("results")
-    outcomes = run_batch(
-        "smoke", ["resnet34"], [0, 1], executor="papermill", results_dir=results, jobs=2, **SHORT
-    )
-    return results, outcomes
+    written = []  # records this process writes (the children's own writes are not seen)
+
+    def counted(record, path):
+        written.append(path)
+        return write_record(record, path)
+
+    write_record = records.write_record
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(records, "write_record", counted)
+        outcomes = run_batch(
+            "smoke",
+            ["resnet34"],
+            [0, 1],
+            executor="papermill",
+            results_dir=results,
+            jobs=2,
+            **SHORT,
+        )
+    return results, outcomes, written
 
 
 def test_papermill_executes_one_notebook_per_run(papermill_batch):
-    results, outcomes = papermill_batch
+    results, outcomes, _ = papermill_batch
     assert [o.status for o in outcomes] == ["complete", "complete"]
     for seed in (0, 1):
         folder = records.record_path(results, "smoke", "resnet34", seed).parent
@@ -73,8 +88,22 @@ def test_papermill_executes_one_notebook_per_run(papermill_batch):
         ), "the notebook shows the run's curves"
 
 
+def test_each_record_is_written_once_by_the_run_itself(papermill_batch):
+    """The notebook writes record and notebook into the run folder; the batch writes neither
+    again, and no half-executed notebook is left beside them."""
+    results, outcomes, written = papermill_batch
+    assert written == []
+    assert all(o.in_place and o.notebook is None for o in outcomes)
+    for seed in (0, 1):
+        folder = records.record_path(results, "smoke", "resnet34", seed).parent
+        assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".lock")) == [
+            "record.json",
+            "run.ipynb",
+        ]
+
+
 def test_second_batch_skips_complete_runs(papermill_batch):
-    results, _ = papermill_batch
+    results, _, _ = papermill_batch
     before = record_at(results, "resnet34", 0)["finished_at"]
     outcomes = run_batch(
         "smoke", ["resnet34"], [0, 1], executor="papermill", results_dir=results, **SHORT
@@ -119,9 +148,13 @@ def test_killed_child_is_recorded_as_failed(tmp_path, monkeypatch):
         return [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]
 
     monkeypatch.setattr(execute, "child_command", killed_child)
+    config = run_config("resnet34", "smoke", 0)
+    earlier = records.failed_record(config, "an earlier attempt", "direct", {})
+    records.write_record(earlier, records.record_path(tmp_path, "smoke", "resnet34", 0))
     outcomes = run_batch("smoke", ["resnet34"], [0], executor="direct", results_dir=tmp_path)
     assert outcomes[0].status == "failed" and "SIGKILL" in outcomes[0].reason
-    assert record_at(tmp_path, "resnet34", 0)["status"] == "failed"
+    # the earlier record in the run folder is not taken for this run's
+    assert "SIGKILL" in record_at(tmp_path, "resnet34", 0)["reason"]
 
 
 @pytest.mark.usefixtures("fashion_mnist_dir")  # tests/conftest.py: skips without the dataset

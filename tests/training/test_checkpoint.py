@@ -410,7 +410,8 @@ def test_sigkilled_batch_resumes_to_the_uninterrupted_record(
     folder = records.record_path(tmp_path / "killed", "smoke", "resnet34", 0).parent
     assert not checkpoint.path_for(folder).exists()  # spent once the record is written
     assert not checkpoint.spare_for(checkpoint.path_for(folder)).exists()
-    assert not list(folder.glob("*.tmp"))
+    assert not list(folder.glob(".*.tmp"))
+    assert not (folder / ".executing.ipynb").exists()  # the killed run's, replaced and kept
 
 
 @pytest.mark.parametrize(
@@ -430,7 +431,8 @@ def test_a_budget_that_ends_pauses_without_a_record(executor, engine, seeds, tmp
     )
     assert [(o.status, o.reason) for o in outcomes] == [("paused", "time budget over")] * len(seeds)
     for seed in seeds:
-        assert not records.record_path(tmp_path, "smoke", "resnet34", seed).exists()
+        folder = records.record_path(tmp_path, "smoke", "resnet34", seed).parent
+        assert {p.name for p in folder.iterdir()} <= {".lock", ".checkpoint.pt"}  # no notebook
 
 
 def test_no_run_starts_when_the_budget_is_spent(tmp_path):

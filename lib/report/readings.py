@@ -16,10 +16,19 @@ from lib.report.claims import (
     paper_diff,
     paper_epochs,
 )
-from lib.report.formatting import code, epochs_label, finite, interval, made_by, mean_sd, num
+from lib.report.formatting import (
+    ci_label,
+    code,
+    epochs_label,
+    finite,
+    interval,
+    made_by,
+    mean_sd,
+    num,
+)
 from lib.report.provenance import normalisations
 from lib.report.results import Results
-from lib.report.tables import primary_verdict_cell
+from lib.report.tables import claim_judgement, primary_verdict_cell
 from lib.report.verdicts import Judgement, judge
 
 NOT_RUN = "not run (depends on the run length)"
@@ -50,16 +59,20 @@ def reading_verdicts(results: Results, arm: str) -> list[tuple[str, Judgement | 
 def comparison_cell(results: Results, j: Judgement | None) -> str:
     """The paper's comparison under a reading: our difference and its 95 % interval against
     the paper's number, an estimate (exploratory); under our default reading, the primary
-    family's verdict, the only verdict a paper claim gets."""
+    family's judgement instead (its simultaneous interval and verdict), the only verdict a
+    paper claim gets."""
     if j is None:
         return NOT_RUN
-    c = j.comparison
+    claim = claim_judgement(results, j.arm, j.baseline, j.paper_epochs)
+    c = (claim or j).comparison
     text = (
         f"{num(c.diff, sign=True)} {interval(c.ci_low, c.ci_high, sign=True)} "
         f"(paper {num(j.assessment.claim, sign=True)})"
     )
-    primary = primary_verdict_cell(results, j.arm, j.baseline, j.paper_epochs)
-    return f"{text}<br>{primary}" if primary else text
+    if claim is None:
+        return text
+    verdict = primary_verdict_cell(results, claim)
+    return f"{text} <small>{ci_label(claim.alpha)}</small><br>{verdict}"
 
 
 @made_by

@@ -224,35 +224,41 @@ def contrast_row(
     results: Results, arm: str, baseline: str, label: str, epochs: int = SHORT
 ) -> dict:
     """A comparison the paper does not make (exploratory): differs, or no clear difference.
-    A row that is one of the paper's claims keeps that claim's primary verdict (one verdict
-    per claim on every page) beside this page's uncorrected interval."""
-    j = judge(results, arm, baseline, epochs)
+    A row that is one of the paper's claims shows that claim's primary judgement instead,
+    its simultaneous interval and verdict (one interval and verdict per claim on every page)."""
+    claim = claim_judgement(results, arm, baseline, epochs)
+    j = claim or judge(results, arm, baseline, epochs)
     c = j.comparison
-    primary = primary_verdict_cell(results, arm, baseline, epochs)
+    which = f"<br><small>{ci_label(j.alpha)}</small>" if claim else ""
     return {
         "Question": label,
         "Contrast": f"{code(arm)} − {code(baseline)}<br>"
         f"<small>{epochs_label(results, epochs)} epochs</small>",
         f"Difference (points, {CI})": f"{num(c.diff, sign=True)} "
-        f"{interval(c.ci_low, c.ci_high, sign=True)}<br><small>n {c.n_treatment} vs "
+        f"{interval(c.ci_low, c.ci_high, sign=True)}{which}<br><small>n {c.n_treatment} vs "
         f"{c.n_baseline}, Welch p {p_value(c.p)}</small>",
-        "Verdict (exploratory)": primary or verdict_cell(results, j.verdict, j.assessment),
-        "Sensitivity": "—" if primary else sensitivity_cell(j.verdict, j.changes),
+        "Verdict (exploratory)": primary_verdict_cell(results, claim)
+        if claim
+        else verdict_cell(results, j.verdict, j.assessment),
+        "Sensitivity": "—" if claim else sensitivity_cell(j.verdict, j.changes),
     }
 
 
-def primary_verdict_cell(results: Results, arm: str, baseline: str, epochs: int) -> str:
-    """The primary family's verdict where ``arm - baseline`` at ``epochs`` is one of the
-    paper's claims, marked as such; '' for any other contrast."""
+def claim_judgement(results: Results, arm: str, baseline: str, epochs: int) -> Judgement | None:
+    """The primary family's judgement where ``arm - baseline`` at ``epochs`` is one of the
+    paper's claims; None for any other contrast."""
     for j in primary_family(results):
         if (j.arm, j.baseline, j.paper_epochs) == (arm, baseline, epochs):
-            c = j.comparison
-            return (
-                f"{verdict_html(verdict_text(results, j.verdict))}<br><small>the paper's "
-                f"Table {TABLE_OF[arm]} claim: its primary verdict, read from its "
-                f"{ci_label(j.alpha)} {interval(c.ci_low, c.ci_high, sign=True)}</small>"
-            )
-    return ""
+            return j
+    return None
+
+
+def primary_verdict_cell(results: Results, claim: Judgement) -> str:
+    """A paper claim's primary verdict, marked as such."""
+    return (
+        f"{verdict_html(verdict_text(results, claim.verdict))}<br><small>the paper's Table "
+        f"{TABLE_OF[claim.arm]} claim: its primary verdict</small>"
+    )
 
 
 @made_by

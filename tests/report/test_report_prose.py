@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
+
+import pandas as pd
 
 from lib.analysis import power, stats
 from lib.core.arms import ARMS
@@ -134,3 +137,12 @@ def test_the_second_measure_is_said_and_whether_the_verdict_hangs_on_it(smoke):
     other = stats.REPRODUCED if first.verdict != stats.REPRODUCED else stats.NOT_REPRODUCED
     differs = stats.Assessment(**{**vars(raw), "verdict": other})
     assert "depends" in prose.second_measure(smoke, first, name, differs)
+
+
+def test_a_plain_stem_of_one_seed_splits_resolution_as_a_partial_hint(smoke):
+    one = smoke.frame[(smoke.frame.arm == "resnet34_inception") & (smoke.frame.seed == 0)]
+    frame = pd.concat([smoke.frame, one.assign(arm="resnet34_plainstem")], ignore_index=True)
+    text = prose.resolution_text(dataclasses.replace(smoke, frame=frame))
+    assert text.startswith("The plain full-resolution stem moves accuracy by")
+    assert "over the plain stem at the same resolution by" in text and "(no interval)" in text
+    assert text.endswith("1 seed so far (partial), so this split is a hint, not a finding.")

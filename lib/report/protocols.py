@@ -87,6 +87,19 @@ def proxy_note(results: Results) -> str:
     )
 
 
+def proxy_section_note(results: Results, proxy: Results) -> str:
+    """For a section of the paper protocol's page whose arms run only under the proxy: why,
+    and what its rows are (empty where the page shows a reduced profile already)."""
+    if results.reduced or proxy.empty:
+        return ""
+    return (
+        "These arms are not planned at the paper's protocol: its core-hours go to the paper's "
+        "own claims and the controls that decide them first. The rows below come from the "
+        f"`{proxy.profile}` proxy ({protocol_phrase(proxy)}); their verdicts are marked "
+        "*proxy*, and their accuracies are not comparable with the paper's."
+    )
+
+
 def permutation_floor(results: Results) -> str:
     """What the exact permutation test can reach with the profile's planned seeds and, while
     arms have fewer, with the fewest that an arm of the primary family with two seeds or

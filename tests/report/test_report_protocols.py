@@ -72,3 +72,12 @@ def test_strongest_findings_name_what_differs_largest_first(smoke, monkeypatch):
     assert "**+2.40 points** (95 % CI [+1.34, +3.47])" in text
     assert "× the baseline's training FLOPs" in text  # the plain stem costs more
     assert "resnet34_nopool" not in text and "+2.92" in text  # the paper's combined claim
+
+
+def test_a_section_run_only_under_the_proxy_says_why_and_what_its_rows_are(smoke, nothing):
+    paper = dataclasses.replace(smoke, profile="paper")
+    note = protocols.proxy_section_note(paper, smoke)
+    assert note.startswith("These arms are not planned at the paper's protocol")
+    assert "`smoke` proxy (width 0.125×" in note and "marked *proxy*" in note
+    assert protocols.proxy_section_note(smoke, smoke) == ""  # the page is a proxy already
+    assert protocols.proxy_section_note(paper, nothing) == ""

@@ -85,8 +85,9 @@ def verdict_html(verdict: str, label: str | None = None) -> str:
 
 
 def code(name: str) -> str:
-    """A name as HTML code (table cells)."""
-    return f"<code>{html.escape(name)}</code>"
+    """A name as HTML code (table cells), free to break before an underscore in a narrow
+    column (``resnet34_lr`` as ``resnet34`` / ``_lr``, never inside a word)."""
+    return "<code>" + "<wbr>_".join(html.escape(name).split("_")) + "</code>"
 
 
 def md_codes(names) -> str:

@@ -42,6 +42,7 @@ def test_verdicts_and_names_as_html():
     for grey in (stats.INCONCLUSIVE, stats.NO_CLEAR_DIFFERENCE, stats.NOT_APPLICABLE, "other"):
         assert fmt.GREY in fmt.verdict_html(grey)
     assert fmt.code("a<b") == "<code>a&lt;b</code>"
+    assert fmt.code("resnet34_lr_step") == "<code>resnet34<wbr>_lr<wbr>_step</code>"
     assert fmt.md_codes(["a", "b"]) == "`a`, `b`"
     assert fmt.commit_html("0123456789abcdef", True) == "<code>0123456789</code> (dirty)"
 

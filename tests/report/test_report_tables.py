@@ -7,7 +7,7 @@ import math
 from lib.analysis import stats
 from lib.core.arms import ARMS
 from lib.report import claims, readings, tables, verdicts
-from lib.report.formatting import CI, interval, mean_sd, num, p_value
+from lib.report.formatting import CI, code, interval, mean_sd, num, p_value
 
 
 def test_accuracy_table_has_every_claim_with_our_number(smoke):
@@ -108,7 +108,7 @@ def test_readings_table_and_verdicts(smoke):
     cosine = dict(readings.reading_verdicts(smoke, "resnet34_lr_cosine"))
     assert cosine["Table 2, 20 (ours 4) ep"] is None  # not run: depends on the run length
     assert (
-        readings.NOT_RUN in table.set_index("Arm").loc["<code>resnet34_lr_cosine</code>"].iloc[-1]
+        readings.NOT_RUN in table.set_index("Arm").loc[code("resnet34_lr_cosine")].iloc[-1]
     )
     step = dict(readings.reading_verdicts(smoke, "resnet34_lr_step"))
     assert step["Table 2, 10 (ours 2) ep"].verdict == stats.NOT_APPLICABLE

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from lib.analysis import curves
 from lib.report.claims import CHANGE_NAMES, LONG, SHORT, improvement_claims, paper_accuracy
@@ -32,10 +33,11 @@ def _subplots(height: float) -> tuple[Figure, object]:
     return fig, fig.subplots()
 
 
-def _finish(fig: Figure, ax=None) -> Figure:
-    """Legend and grid on ``ax`` (when given); the layout is constrained (``_subplots``)."""
+def _finish(fig: Figure, ax=None, legend: str = "best") -> Figure:
+    """Legend (at ``legend``) and grid on ``ax`` (when given); the layout is constrained
+    (``_subplots``)."""
     if ax is not None:
-        ax.legend(fontsize=10)
+        ax.legend(fontsize=10, loc=legend)
         ax.grid(alpha=0.3)
     return fig
 
@@ -103,8 +105,10 @@ def epoch_curves(results: Results, arms: list[str]):
         paper = "paper" + (" (its own protocol)" if results.reduced else "")
         ax.plot([], [], marker="D", color="#555555", ls="none", label=paper)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("test accuracy (%)")
-    return _finish(fig, ax)
+    # accuracy rises to the right, and the paper's diamonds sit above our curves there
+    return _finish(fig, ax, legend="lower right")
 
 
 def gap_curves(results: Results, arms: list[str], reference: str):
@@ -135,6 +139,7 @@ def gap_curves(results: Results, arms: list[str], reference: str):
     top.set_ylabel("test accuracy (%)")
     bottom.set_ylabel("test loss")
     bottom.set_xlabel("epoch")
+    bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
     top.legend(fontsize=10)
     for ax in (top, bottom):
         ax.grid(alpha=0.3)

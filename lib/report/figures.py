@@ -81,8 +81,9 @@ def _band(ax, curves: list, label: str, **line) -> None:
     ax.fill_between(x, m.min(0), m.max(0), alpha=0.2)
 
 
-def epoch_curves(results: Results, arms: list[str]):
-    """Mean test accuracy per epoch with a min-max band across seeds."""
+def epoch_curves(results: Results, arms: list[str], paper_marks: bool = True):
+    """Mean test accuracy per epoch with a min-max band across seeds; ``paper_marks``: the
+    paper's accuracies as diamonds (off for a proxy's curves shown beside no paper cell)."""
     fig, ax = _subplots(3.0)
     drawn, marked = 0, False
     for arm in arms:
@@ -93,7 +94,7 @@ def epoch_curves(results: Results, arms: list[str]):
         _band(ax, [a[:n] for a in accs], f"{arm} (n={len(accs)})", marker="o", ms=3)
         for e in (SHORT, LONG):
             value = paper_accuracy(arm, e)
-            if value is not None and results.horizon(e) <= n:
+            if paper_marks and value is not None and results.horizon(e) <= n:
                 colour = ax.lines[-1].get_color()
                 ax.plot(results.horizon(e), value, marker="D", color=colour, ms=7, ls="none")
                 marked = True

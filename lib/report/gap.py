@@ -111,17 +111,12 @@ def readings_gap_table(results: Results) -> pd.DataFrame:
                 if s.n > 1
                 else f"{num(c['gap'], sign=True)}: one seed, no margin"
             )
-            row[head] = (
-                f"{mean_sd(s)} <small>{interval(s.ci_low, s.ci_high)}</small><br>"
-                f"<small>{judged}</small>"
-                if s.n
-                else "no runs yet"
-            )
+            ci = f" <small>{interval(s.ci_low, s.ci_high)}</small>" if s.n > 1 else ""
+            row[head] = f"{mean_sd(s)}{ci}<br><small>{judged}</small>" if s.n else "no runs yet"
         g = gain(results, arm)
+        ci = f" <small>{interval(g.ci_low, g.ci_high, sign=True)}</small>" if g.n > 1 else ""
         row[f"Gain 10 → 20 (paper {num(paper_gain, sign=True)})"] = (
-            f"{num(g.mean, sign=True)} <small>{interval(g.ci_low, g.ci_high, sign=True)}</small>"
-            if g.n
-            else "—"
+            f"{num(g.mean, sign=True)}{ci}" if g.n else "—"
         )
         row["Seeds, precision"] = (
             f"{_seeds_note(results.summary(arm).n)}<br><small>{_precisions(results, arm)}</small>"

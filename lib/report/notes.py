@@ -120,19 +120,21 @@ def missing_note(results: Results, arms: list[str]) -> str:
     missing = [a for a in arms if per_arm.get(a, 0) == 0]
     partial = [a for a in arms if 0 < per_arm.get(a, 0) < planned.get(a, 0)]
     unplanned = [a for a in missing if not planned.get(a)]
+    waiting = [a for a in missing if planned.get(a)]
+    under = f" under the `{results.profile}` proxy" if results.reduced else ""
     parts = []
-    if missing:
-        parts.append("no results yet for " + md_codes(missing))
+    if waiting:
+        parts.append("no results yet for " + md_codes(waiting))
     if unplanned:
-        parts.append(f"of these, {md_codes(unplanned)} not planned under this profile")
+        parts.append(f"not planned under this profile: {md_codes(unplanned)}")
     if partial:
         parts.append(
             "fewer seeds than planned for "
             + ", ".join(f"`{a}` ({per_arm[a]}/{planned[a]})" for a in partial)
         )
     if not parts:
-        return f"All {len(arms)} arms of this chapter have all their planned seeds."
-    return "Missing: " + "; ".join(parts) + ". Cells without data say *no runs* / *n/a*."
+        return f"All {len(arms)} arms here have all their planned seeds{under}."
+    return f"Missing{under}: " + "; ".join(parts) + ". Cells without data say *no runs* / *n/a*."
 
 
 # --- reproducibility ---------------------------------------------------------------------

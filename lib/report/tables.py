@@ -202,11 +202,14 @@ def progress_table(results: Results) -> pd.DataFrame:
 
 @made_by
 def spread_table(results: Results, arms: list[str] | None = None) -> pd.DataFrame:
-    """Seed-to-seed spread of each arm's final accuracy at the paper's 10 epochs."""
+    """Seed-to-seed spread of each arm's final accuracy at the paper's 10 epochs, for the
+    arms with runs."""
     rows = []
     for arm in arms or list(ARMS):
         v = results.values(arm)
         s = stats.summarise(v)
+        if not s.n:
+            continue
         rows.append(
             {
                 "Arm": code(arm),
@@ -229,14 +232,23 @@ def contrast_row(
     claim = claim_judgement(results, arm, baseline, epochs)
     j = claim or judge(results, arm, baseline, epochs)
     c = j.comparison
-    which = f"<br><small>{ci_label(j.alpha)}</small>" if claim else ""
-    return {
+    head = {
         "Question": label,
         "Contrast": f"{code(arm)} − {code(baseline)}<br>"
         f"<small>{epochs_label(results, epochs)} epochs</small>",
-        f"Difference (points, {CI})": f"{num(c.diff, sign=True)} "
-        f"{interval(c.ci_low, c.ci_high, sign=True)}{which}<br><small>n {c.n_treatment} vs "
-        f"{c.n_baseline}, Welch p {p_value(c.p)}</small>",
+    }
+    difference = f"Difference (points, {CI})"
+    if min(c.n_treatment, c.n_baseline) == 1:  # an estimate without interval or verdict
+        return head | {
+            difference: f"{num(c.diff, sign=True)}<br><small>n {c.n_treatment} vs "
+            f"{c.n_baseline}: no interval</small>",
+            "Verdict (exploratory)": "none yet: one seed (partial)",
+            "Sensitivity": "—",
+        }
+    which = f"<br><small>{ci_label(j.alpha)}</small>" if claim else ""
+    return head | {
+        difference: f"{num(c.diff, sign=True)} {interval(c.ci_low, c.ci_high, sign=True)}"
+        f"{which}<br><small>n {c.n_treatment} vs {c.n_baseline}, Welch p {p_value(c.p)}</small>",
         "Verdict (exploratory)": primary_verdict_cell(results, claim)
         if claim
         else verdict_cell(results, j.verdict, j.assessment),

@@ -96,12 +96,12 @@ def test_tables_scroll_inside_the_column():
 
 
 def test_every_table_names_the_function_that_made_it(smoke):
-    from lib.report import answer, architecture, convergence, provenance, readings, tables
+    from lib.report import architecture, convergence, provenance, readings, tables, verdict_prose
 
     made = {
         "lib.report.tables.accuracy_table": tables.accuracy_table(smoke),
         "lib.report.tables.primary_table": tables.primary_table(smoke),
-        "lib.report.answer.claims_table": answer.claims_table(smoke),
+        "lib.report.verdict_prose.claims_table": verdict_prose.claims_table(smoke),
         "lib.report.tables.spread_table": tables.spread_table(smoke),
         "lib.report.convergence.convergence_claims": convergence.convergence_claims([smoke]),
         "lib.report.readings.ambiguities_table": readings.ambiguities_table(smoke),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 from lib.analysis import stats
 from lib.report import gap, gap_prose
 from lib.report.claims import BASELINE
@@ -42,3 +44,18 @@ def test_overfitting_is_named_only_where_the_test_loss_rises_again(smoke):
     s = gap.saturation(smoke, BASELINE)
     text = gap_prose.saturation_sentence(smoke, [BASELINE])
     assert ("the mark of overfitting" in text) == (s["last"] > s["lowest"])
+
+
+def test_a_one_seed_reading_within_the_defaults_margin_comes_close(smoke, monkeypatch):
+    near = {"epochs": 10, "available": True, "gap": -0.25, "margin": float("nan")}
+    near["summary"] = dataclasses.replace(smoke.summary(BASELINE), n=1, mean=92.87)
+    near["paper"], near["verdict"] = 93.12, stats.NO_DATA
+    monkeypatch.setattr(gap_prose, "closest_reading", lambda r: ("resnet34_plainstem", [near]))
+    monkeypatch.setattr(gap_prose, "cell", lambda r, arm, epochs: {"margin": 0.59})
+    assert gap_prose.status(smoke) == "close"
+    assert gap_prose.answer(smoke).startswith("**Not explained yet, but one reading comes close.**")
+    text = gap_prose.closest_sentence(smoke)
+    assert "(-0.25 on one seed, within the ± 0.59 our default's seeds allow)" in text
+    assert "it has not been run for 20 epochs (partial" in text
+    near["gap"] = -1.5
+    assert gap_prose.status(smoke) == "open"

@@ -26,6 +26,7 @@ ORDER = [
     "gap_prose",
     "summary",
     "protocols",
+    "verdict_prose",
     "answer",
     "prose",
     "notes",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from lib.analysis import stats
@@ -96,9 +97,22 @@ def test_contrasts_use_the_same_vocabulary(smoke):
     assert f"n {c.n_treatment} vs {c.n_baseline}, Welch p {p_value(c.p)}" in difference
 
 
-def test_spread_table_one_row_per_arm(smoke):
+def test_spread_table_one_row_per_arm_with_runs(smoke):
     spread = tables.spread_table(smoke)
-    assert len(spread) == len(ARMS) and list(spread["n"]).count(2) == 5
+    with_runs = [arm for arm in ARMS if smoke.summary(arm).n]
+    assert list(spread["Arm"]) == [code(arm) for arm in with_runs]
+    assert list(spread["n"]) == [2] * 5
+
+
+def test_a_contrast_with_a_one_seed_arm_is_an_estimate_without_verdict(smoke):
+    seed_0 = smoke.frame[(smoke.frame.arm != "resnet34_selu") | (smoke.frame.seed == 0)]
+    row = tables.contrast_row(
+        dataclasses.replace(smoke, frame=seed_0), "resnet34_selu", "resnet34_lr", "q"
+    )
+    diff = smoke.values("resnet34_selu")[0] - smoke.values("resnet34_lr").mean()
+    assert row["Difference (points, 95 % CI)"].startswith(f"{num(diff, sign=True)}<br>")
+    assert "n 1 vs 2: no interval" in row["Difference (points, 95 % CI)"]
+    assert row["Verdict (exploratory)"] == "none yet: one seed (partial)"
 
 
 def test_readings_table_and_verdicts(smoke):
@@ -107,9 +121,7 @@ def test_readings_table_and_verdicts(smoke):
     assert list(table["Moves it by (vs our default)"]).count("default") == 3
     cosine = dict(readings.reading_verdicts(smoke, "resnet34_lr_cosine"))
     assert cosine["Table 2, 20 (ours 4) ep"] is None  # not run: depends on the run length
-    assert (
-        readings.NOT_RUN in table.set_index("Arm").loc[code("resnet34_lr_cosine")].iloc[-1]
-    )
+    assert readings.NOT_RUN in table.set_index("Arm").loc[code("resnet34_lr_cosine")].iloc[-1]
     step = dict(readings.reading_verdicts(smoke, "resnet34_lr_step"))
     assert step["Table 2, 10 (ours 2) ep"].verdict == stats.NOT_APPLICABLE
     ambiguities = readings.ambiguities_table(smoke)

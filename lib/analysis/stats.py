@@ -27,10 +27,9 @@ difference**. An absolute accuracy **matches** when the 95 % interval of our mea
 paper's value, widened likewise, contains 0. Intervals are closed: one that touches 0 or
 the claim contains it.
 
-A pre-stated family of m claims is judged at ``lib.analysis.power.family_alpha`` (Bonferroni): each
-interval at 1 - 0.05 / m. Each claim's verdict reads two intervals (ours, and ours minus
-the claim), so all 2m hold together with at least 1 - 2 x 0.05 confidence (90 %), the m
-differences alone with at least 95 % (``lib.analysis.power.family_confidence``).
+A pre-stated family of m claims is judged at ``power.family_alpha`` (Bonferroni): each interval
+at 1 - 0.05 / m; the m differences hold together with at least 95 % confidence, and with the m
+intervals of ours minus the claim at least 90 % (``power.family_confidence``).
 """
 
 from __future__ import annotations
@@ -89,12 +88,9 @@ class Summary:
 def summarise(values: Sequence[float], confidence: float = CONFIDENCE) -> Summary:
     """n, mean, sd (ddof 1) and the Student-t CI of the mean; NaN where n is too small."""
     x = finite(values)
-    n = len(x)
-    if n == 0:
-        return Summary(0, math.nan, math.nan, math.nan, math.nan)
-    mean = float(x.mean())
-    if n == 1:
-        return Summary(1, mean, math.nan, math.nan, math.nan)
+    n, mean = len(x), float(x.mean()) if len(x) else math.nan
+    if n < 2:
+        return Summary(n, mean, math.nan, math.nan, math.nan)
     sd = float(x.std(ddof=1))
     half = float(sps.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
     return Summary(n, mean, sd, mean - half, mean + half)
@@ -237,8 +233,7 @@ def margin(summary: Summary, paper_runs: float = math.inf) -> float:
 
 def sample_sd(values: Sequence[float]) -> float:
     """The sample sd (ddof 1) of the finite values; NaN below two."""
-    x = finite(values)
-    return float(x.std(ddof=1)) if len(x) >= 2 else math.nan
+    return summarise(values).sd
 
 
 @dataclass(frozen=True)
@@ -273,9 +268,8 @@ class Rule:
 
     def against(self, compare) -> Comparison | None:
         """Ours minus the claim, with its noise, by ``compare`` (welch or paired); or None."""
-        if self.claim is None:
-            return None
-        return compare(self.confidence, shift=self.claim, shift_runs=self.claim_runs)
+        claim, runs = self.claim, self.claim_runs
+        return None if claim is None else compare(self.confidence, shift=claim, shift_runs=runs)
 
     def verdict(self, comparison: Comparison, against: Comparison | None) -> str:
         return interval_verdict(comparison, self.claim, self.direction, against)

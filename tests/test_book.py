@@ -65,7 +65,9 @@ ABSOLUTE_ROOTS = (str(REPO), "/tmp/", "/root/", "/home/")
 
 
 def page_text(html_dir: Path, name: str) -> str:
-    text = (html_dir / "book" / f"{name}.html").read_text()
+    """A page's text as a reader sees it: tags as spaces, except <wbr> (a place a name may
+    break, no space: lib.report.formatting.code)."""
+    text = re.sub(r"<wbr\s*/?>", "", (html_dir / "book" / f"{name}.html").read_text())
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)))
 
 

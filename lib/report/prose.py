@@ -42,8 +42,7 @@ from lib.report.formatting import (
     verdict_text,
 )
 from lib.report.results import BEST, Results
-from lib.report.tables import claim_judgement
-from lib.report.verdicts import primary_judgement
+from lib.report.verdicts import claim_judgement, primary_judgement
 
 
 def open_question(verdict: str, assessment: stats.Assessment, unit: str, digits: int) -> str:
@@ -206,7 +205,7 @@ def resolution_text(results: Results) -> str:
         return "The runs needed to separate resolution from Inception structure are missing."
     res = results.compare("resnet34_plainstem", BASELINE)
     # the paper's Table 4 claim: the interval its verdict reads, as on every page
-    claim = claim_judgement(results, "resnet34_inception", BASELINE, SHORT)
+    claim = claim_judgement(results, "resnet34_inception", SHORT, BASELINE)
     inc = claim.comparison if claim else results.compare("resnet34_inception", BASELINE)
     diff = results.compare("resnet34_inception", "resnet34_plainstem")
 

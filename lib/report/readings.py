@@ -28,8 +28,8 @@ from lib.report.formatting import (
 )
 from lib.report.provenance import normalisations
 from lib.report.results import Results
-from lib.report.tables import claim_judgement, primary_verdict_cell
-from lib.report.verdicts import Judgement, judge
+from lib.report.tables import primary_verdict_cell
+from lib.report.verdicts import Judgement, claim_judgement, judge
 
 NOT_RUN = "not run (depends on the run length)"
 
@@ -63,7 +63,7 @@ def comparison_cell(results: Results, j: Judgement | None) -> str:
     paper claim gets."""
     if j is None:
         return NOT_RUN
-    claim = claim_judgement(results, j.arm, j.baseline, j.paper_epochs)
+    claim = claim_judgement(results, j.arm, j.paper_epochs, j.baseline)
     c = (claim or j).comparison
     text = (
         f"{num(c.diff, sign=True)} {interval(c.ci_low, c.ci_high, sign=True)} "

@@ -34,7 +34,7 @@ from lib.report.formatting import (
     verdict_text,
 )
 from lib.report.results import BEST, Results
-from lib.report.verdicts import Judgement, judge, primary_family
+from lib.report.verdicts import Judgement, claim_judgement, judge, primary_family
 
 TABLE_OF = {arm: str(table) for table, arm in TABLE_ARMS.items()}
 
@@ -229,7 +229,7 @@ def contrast_row(
     """A comparison the paper does not make (exploratory): differs, or no clear difference.
     A row that is one of the paper's claims shows that claim's primary judgement instead,
     its simultaneous interval and verdict (one interval and verdict per claim on every page)."""
-    claim = claim_judgement(results, arm, baseline, epochs)
+    claim = claim_judgement(results, arm, epochs, baseline)
     j = claim or judge(results, arm, baseline, epochs)
     c = j.comparison
     head = {
@@ -254,15 +254,6 @@ def contrast_row(
         else verdict_cell(results, j.verdict, j.assessment),
         "Sensitivity": "—" if claim else sensitivity_cell(j.verdict, j.changes),
     }
-
-
-def claim_judgement(results: Results, arm: str, baseline: str, epochs: int) -> Judgement | None:
-    """The primary family's judgement where ``arm - baseline`` at ``epochs`` is one of the
-    paper's claims; None for any other contrast."""
-    for j in primary_family(results):
-        if (j.arm, j.baseline, j.paper_epochs) == (arm, baseline, epochs):
-            return j
-    return None
 
 
 def primary_verdict_cell(results: Results, claim: Judgement) -> str:

@@ -109,11 +109,27 @@ def primary_family(results: Results) -> list[Judgement]:
     return [dataclasses.replace(j, family_p=p) for j, p in zip(judged, adjusted, strict=True)]
 
 
-def primary_judgement(results: Results, arm: str, paper_epochs: int) -> Judgement:
-    """The primary family's judgement of ``arm`` at ``paper_epochs``."""
+def claim_judgement(
+    results: Results, arm: str, paper_epochs: int, baseline: str | None = None
+) -> Judgement | None:
+    """The primary family's judgement of ``arm`` at ``paper_epochs`` (against ``baseline``
+    where given); None where that contrast is not one of the paper's claims."""
     return next(
-        j for j in primary_family(results) if (j.arm, j.paper_epochs) == (arm, paper_epochs)
+        (
+            j
+            for j in primary_family(results)
+            if (j.arm, j.paper_epochs) == (arm, paper_epochs) and baseline in (None, j.baseline)
+        ),
+        None,
     )
+
+
+def primary_judgement(results: Results, arm: str, paper_epochs: int) -> Judgement:
+    """The primary family's judgement of ``arm`` at ``paper_epochs``, which must be a claim."""
+    judgement = claim_judgement(results, arm, paper_epochs)
+    if judgement is None:
+        raise KeyError(f"{arm} at {paper_epochs} epochs is not one of the paper's claims")
+    return judgement
 
 
 def exact_claim_reading(judgement: Judgement) -> str | None:

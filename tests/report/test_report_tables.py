@@ -1,4 +1,4 @@
-"""lib.report.tables and readings: the paper's numbers beside ours, one row per claim."""
+"""lib.report.tables: the paper's numbers beside ours, one row per claim."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 
 from lib.analysis import stats
 from lib.core.arms import ARMS
-from lib.report import claims, readings, tables, verdicts
+from lib.report import claims, tables, verdicts
 from lib.report.formatting import CI, code, interval, mean_sd, num, p_value
 
 
@@ -113,23 +113,6 @@ def test_a_contrast_with_a_one_seed_arm_is_an_estimate_without_verdict(smoke):
     assert row["Difference (points, 95 % CI)"].startswith(f"{num(diff, sign=True)}<br>")
     assert "n 1 vs 2: no interval" in row["Difference (points, 95 % CI)"]
     assert row["Verdict (exploratory)"] == "none yet: one seed (partial)"
-
-
-def test_readings_table_and_verdicts(smoke):
-    table = readings.readings_table(smoke)
-    assert len(table) == len(claims.READINGS)
-    assert list(table["Moves it by (vs our default)"]).count("default") == 3
-    cosine = dict(readings.reading_verdicts(smoke, "resnet34_lr_cosine"))
-    assert cosine["Table 2, 20 (ours 4) ep"] is None  # not run: depends on the run length
-    assert readings.NOT_RUN in table.set_index("Arm").loc[code("resnet34_lr_cosine")].iloc[-1]
-    step = dict(readings.reading_verdicts(smoke, "resnet34_lr_step"))
-    assert step["Table 2, 10 (ours 2) ep"].verdict == stats.NOT_APPLICABLE
-    ambiguities = readings.ambiguities_table(smoke)
-    assert len(ambiguities) == 14
-    narrow = ambiguities.set_index("Ambiguity").filter(like="narrower body", axis=0)
-    assert "keep Fig. 3" in narrow["Our choice"].iloc[0]  # the stem the runs built (issue 12)
-    normalisation = ambiguities.set_index("Ambiguity").loc["Normalisation", "Our choice"]
-    assert "in the records" in normalisation  # the fixture's constants
 
 
 def test_progress_table_counts_seeds_of_every_paper_arm(smoke, nothing):

@@ -38,6 +38,18 @@ def test_primary_family_is_the_papers_five_claims_judged_together(smoke):
     assert lr == family[1]
 
 
+def test_claim_judgement_finds_only_the_papers_claims(smoke):
+    improved = verdicts.claim_judgement(smoke, "improved", claims.SHORT, "resnet34")
+    assert improved in verdicts.primary_family(smoke)
+    assert (improved.arm, improved.paper_epochs) == ("improved", claims.SHORT)
+    assert improved == verdicts.primary_judgement(smoke, "improved", claims.SHORT)
+    # the same arm against another baseline, or at another epoch, is a contrast, not a claim
+    assert verdicts.claim_judgement(smoke, "improved", claims.SHORT, "resnet34_selu") is None
+    assert verdicts.claim_judgement(smoke, "resnet34_selu", claims.LONG) is None
+    with pytest.raises(KeyError, match="not one of the paper's claims"):
+        verdicts.primary_judgement(smoke, "resnet34_selu", claims.LONG)
+
+
 def test_a_judgement_is_the_rule_on_the_records(smoke):
     j = verdicts.judge(smoke, "improved", claim=2.92)
     a, b = smoke.values("improved"), smoke.values("resnet34")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -95,10 +96,25 @@ def md_codes(names) -> str:
     return ", ".join(f"`{name}`" for name in names)
 
 
+NBSP = "\u00a0"
+
+
+def unbreakable(text: str) -> str:
+    """Numbers kept whole in a narrow table cell: an interval, a number and its unit or sd,
+    a p-value's "< 0.001" and "n 3 vs 5" get no-break spaces, so a line never ends at
+    "93.12" with "%" on the next."""
+    text = re.sub(r"\[[^\[\]<>]*\]", lambda m: m.group(0).replace(" ", NBSP), text)
+    text = re.sub(r"(?<=\d) (?=%|±|vs )", NBSP, text)
+    return re.sub(r"(±|<|\bvs) (?=[+\-−]?\d)", rf"\1{NBSP}", text)
+
+
 def table_html(frame: pd.DataFrame) -> str:
-    """A DataFrame as a plain HTML table (cells may hold HTML), in a box that scrolls
-    sideways when the table is wider than the text column (book/_static/custom.css)."""
-    table = frame.to_html(index=False, escape=False, border=0, classes="table repl-table")
+    """A DataFrame as a plain HTML table (cells may hold HTML; numbers kept whole,
+    ``unbreakable``), in a box that scrolls sideways when the table is wider than the text
+    column (book/_static/custom.css)."""
+    table = unbreakable(
+        frame.to_html(index=False, escape=False, border=0, classes="table repl-table")
+    )
     source = frame.attrs.get(MADE_BY)
     note = (
         f'<p class="repl-made-by"><a href="{CODE_PAGE}#{html.escape(source)}" '

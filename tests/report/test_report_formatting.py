@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 from lib.analysis import power, stats
 from lib.analysis.stats import Rule
@@ -87,12 +88,20 @@ def test_power_note_for_open_verdicts():
 
 
 def test_tables_scroll_inside_the_column():
-    import pandas as pd
-
-    from lib.report.formatting import table_html
-
-    html = table_html(pd.DataFrame({"Verdict": ["reproduced"]}))
+    html = fmt.table_html(pd.DataFrame({"Verdict": ["reproduced"]}))
     assert html.startswith('<div class="repl-scroll"><table') and html.endswith("</div>")
+
+
+def test_numbers_in_a_table_never_break_inside():
+    nbsp = fmt.NBSP
+    cell = "+2.11<br>[+1.58, +2.65], n 3 vs 5, Welch p < 0.001"
+    assert fmt.unbreakable(cell) == (
+        f"+2.11<br>[+1.58,{nbsp}+2.65], n 3{nbsp}vs{nbsp}5, Welch p <{nbsp}0.001"
+    )
+    assert fmt.unbreakable("93.12 % | -2.19 ± 0.42") == f"93.12{nbsp}% | -2.19{nbsp}±{nbsp}0.42"
+    assert fmt.unbreakable("does not match; seeds 0, 1") == "does not match; seeds 0, 1"
+    html = fmt.table_html(pd.DataFrame({"Paper": ["93.12 %"]}))
+    assert f"<td>93.12{nbsp}%</td>" in html
 
 
 def test_every_table_names_the_function_that_made_it(smoke):

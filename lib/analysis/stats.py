@@ -222,10 +222,12 @@ def accuracy_verdict(summary: Summary, paper_value: float, paper_runs: float = m
     return MATCHES if abs(summary.mean - paper_value) <= margin(summary, paper_runs) else MISMATCH
 
 
-def margin(summary: Summary, paper_runs: float = math.inf) -> float:
+def margin(summary: Summary, paper_runs: float = math.inf, runs: int | None = None) -> float:
     """The half-width of the interval of our mean minus a mean of ``paper_runs`` runs spread
-    as ours: t sd sqrt(1/n + 1/runs), our CI's half-width widened by sqrt(1 + n/runs)."""
-    return summary.half_width * math.sqrt(1 + summary.n / paper_runs)
+    as ours: t sd sqrt(1/n + 1/paper_runs), t and sd from ``summary``, n its seeds or
+    ``runs`` (a mean of that many runs spread as ``summary``'s: one seed of a reading)."""
+    n = summary.n if runs is None else runs
+    return summary.half_width * math.sqrt(summary.n * (1 / n + 1 / paper_runs)) if n else math.nan
 
 
 # --- the judgement: verdict and power ----------------------------------------------------

@@ -133,13 +133,7 @@ def status(results: Results) -> str:
     _, judged = found
     if len(judged) == 2 and all(c["verdict"] == stats.MATCHES for c in judged):
         return "explained"
-    return "close" if all(abs(c["gap"]) <= _margin(results, c) for c in judged) else "open"
-
-
-def _margin(results: Results, c: dict) -> float:
-    """A cell's margin, or for a one-seed cell the default baseline's at that length: how far
-    the seed noise of ours and of the paper's runs lets a mean stray."""
-    return c["margin"] if c["summary"].n > 1 else cell(results, BASELINE, c["epochs"])["margin"]
+    return "close" if all(abs(c["gap"]) <= c["margin"] for c in judged) else "open"
 
 
 def closest_sentence(results: Results) -> str:
@@ -153,10 +147,11 @@ def closest_sentence(results: Results) -> str:
         + (
             f"({num(c['gap'], sign=True)} ± {num(c['margin'])}, {c['verdict']})"
             if c["summary"].n > 1
-            else f"({num(c['gap'], sign=True)} on one seed, within the ± "
-            f"{num(_margin(results, c))} our default's seeds allow)"
-            if abs(c["gap"]) <= _margin(results, c)
-            else f"({num(c['gap'], sign=True)} on one seed, no interval)"
+            else f"({num(c['gap'], sign=True)} on one seed, "
+            f"{'within' if abs(c['gap']) <= c['margin'] else 'beyond'} the ± {num(c['margin'])} "
+            "that one run spread as our default's seeds allows)"
+            if c["borrowed"]
+            else f"({num(c['gap'], sign=True)} on one seed, no margin)"
         )
         for c in judged
     )

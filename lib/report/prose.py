@@ -169,13 +169,13 @@ def closest_baseline(results: Results) -> str:
     text = (
         f"Of the baseline readings with results ({md_codes(means)}), "
         f"**`{best}`** comes closest to the paper's {num(paper)} %: {mean_sd(s, unit='%')} after "
-        f"epoch {results.horizon(SHORT)} ({margin_phrase(s, paper)})."
+        f"epoch {results.horizon(SHORT)} ({margin_phrase(s, paper, results.summary(BASELINE))})."
     )
     if results.reduced:
         text += (
             f" Under the reduced `{results.profile}` protocol ({protocol_phrase(results)}) "
             "no absolute accuracy is comparable with the paper's, so this ranking only says "
-            "which reading is least far off here; the paper profile decides it."
+            "which reading is least far off here; the paper's protocol decides it."
         )
     return text
 
@@ -185,8 +185,13 @@ def step_note(results: Results) -> str:
     h = results.horizon(SHORT)
     if not trains_identically("resnet34_lr_step", BASELINE, results.model_profile, h):
         return ""
+    where = (
+        "at the paper's protocol"
+        if results.model_profile == "paper"
+        else f"under our reduced `{results.model_profile}` proxy"
+    )
     return (
-        f"Note: with the `{results.model_profile}` profile the step schedule has not decayed "
+        f"Note: {where} the step schedule has not decayed "
         f"yet at the paper's {SHORT}-epoch cell (our epoch {h}), so there `resnet34_lr_step` "
         f"has trained exactly like the constant-LR baseline and its verdict is "
         f"*{stats.NOT_APPLICABLE}*; only its {LONG}-epoch verdict says something about step "

@@ -199,6 +199,9 @@ def test_an_accuracy_matches_within_both_runs_noise():
     # ours minus a mean of 10 runs spread as ours: t(2) 0.2 sqrt(1/3 + 1/10) = 0.567
     assert stats.accuracy_verdict(s, 92.15, paper_runs=10) == stats.MATCHES
     assert stats.accuracy_verdict(s, 92.2, paper_runs=10) == stats.MISMATCH
+    assert stats.margin(s, 10) == pytest.approx(0.567, abs=1e-3)
+    # one run spread as these three: t(2) 0.2 sqrt(1 + 1/10) = 0.902
+    assert stats.margin(s, 10, runs=1) == pytest.approx(0.902, abs=1e-3)
 
 
 def test_family_interval_excludes_zero_exactly_when_the_adjusted_p_is_below_alpha():

@@ -122,3 +122,13 @@ def test_every_table_names_the_function_that_made_it(smoke):
         assert html.endswith(f'<a href="code.html#{name}" title="{name}">code</a></p>'), (
             name
         )  # the Code chapter's entry (tests/test_book.py checks the anchor exists)
+
+
+def test_a_one_seed_accuracy_borrows_the_defaults_spread_for_its_margin():
+    one, default = stats.summarise([92.87]), stats.summarise([90.9, 91.3, 90.6, 91.0, 90.8])
+    assert fmt.margin_phrase(one, 93.12).endswith("one seed, no margin yet")
+    margin = stats.margin(default, 10, runs=1)
+    assert fmt.margin_phrase(one, 93.12, default) == (
+        f"-0.25 points on one seed, within the ± {fmt.num(margin)} that one run spread as our "
+        "default's 5 seeds and the paper's 10 runs allow"
+    )

@@ -7,6 +7,7 @@ import pytest
 from lib.analysis import stats
 from lib.report import gap
 from lib.report.claims import BASELINE, LONG, SHORT
+from lib.report.formatting import num
 
 
 def test_gain_is_each_seeds_twentieth_minus_tenth_epoch(smoke):
@@ -37,3 +38,16 @@ def test_a_reading_with_one_seed_shows_its_gap_without_a_margin(smoke):
     one = smoke.arm_runs(BASELINE).iloc[:1]
     single = dataclasses.replace(smoke, frame=smoke.frame[smoke.frame.index.isin(one.index)])
     assert "one seed, no margin" in gap.readings_gap_table(single).iloc[0, 1]
+
+
+def test_a_reading_with_one_seed_borrows_the_spread_of_the_defaults_seeds(smoke):
+    runs = smoke.frame
+    first = runs[runs["arm"] == "resnet34_selu"].index[0]  # one run, relabelled a reading
+    frame = runs.assign(arm=runs["arm"].where(runs.index != first, "resnet34_plainstem"))
+    reading = dataclasses.replace(smoke, frame=frame)
+    c = gap.cell(reading, "resnet34_plainstem", SHORT)
+    default = reading.summary(BASELINE, SHORT)
+    assert c["borrowed"] and c["summary"].n == 1 and default.n > 1
+    assert c["margin"] == pytest.approx(stats.margin(default, 10, runs=1))
+    row = gap.readings_gap_table(reading).set_index("Reading").filter(like="plainstem", axis=0)
+    assert f"± {num(c['margin'])}: one seed, spread as" in row.iloc[0, 0]

@@ -46,16 +46,15 @@ def test_overfitting_is_named_only_where_the_test_loss_rises_again(smoke):
     assert ("the mark of overfitting" in text) == (s["last"] > s["lowest"])
 
 
-def test_a_one_seed_reading_within_the_defaults_margin_comes_close(smoke, monkeypatch):
-    near = {"epochs": 10, "available": True, "gap": -0.25, "margin": float("nan")}
+def test_a_one_seed_reading_within_one_runs_margin_comes_close(smoke, monkeypatch):
+    near = {"epochs": 10, "available": True, "gap": -0.25, "margin": 0.82, "borrowed": True}
     near["summary"] = dataclasses.replace(smoke.summary(BASELINE), n=1, mean=92.87)
     near["paper"], near["verdict"] = 93.12, stats.NO_DATA
     monkeypatch.setattr(gap_prose, "closest_reading", lambda r: ("resnet34_plainstem", [near]))
-    monkeypatch.setattr(gap_prose, "cell", lambda r, arm, epochs: {"margin": 0.59})
     assert gap_prose.status(smoke) == "close"
     assert gap_prose.answer(smoke).startswith("**Not explained yet, but one reading comes close.**")
     text = gap_prose.closest_sentence(smoke)
-    assert "(-0.25 on one seed, within the ± 0.59 our default's seeds allow)" in text
+    assert "(-0.25 on one seed, within the ± 0.82 that one run spread as our default's" in text
     assert "it has not been run for 20 epochs (partial" in text
     near["gap"] = -1.5
     assert gap_prose.status(smoke) == "open"

@@ -10,7 +10,13 @@ from lib.analysis import stats
 from lib.report.claims import BASELINE, SHORT, claim_name, improvement_claims
 from lib.report.formatting import code, interval, made_by, num, protocol_phrase, verdict_html
 from lib.report.results import Results
-from lib.report.verdicts import EXACT_CLAIM, Judgement, exact_claim_reading, primary_family
+from lib.report.verdicts import (
+    BF16_ALONE,
+    EXACT_CLAIM,
+    Judgement,
+    exact_claim_reading,
+    primary_family,
+)
 
 # How the verdict words read in a sentence about one claim, grouped as the answer tells them.
 HOLDS, LESS, MORE, FAILS, OTHER_WAY, OPEN = "holds", "less", "more", "fails", "opposite", "open"
@@ -41,10 +47,11 @@ def fragility(j: Judgement) -> str:
     claimed)* if the paper's +2.92 is taken as exact)' for a claim that another reasonable
     analysis would not call so; '' for a robust one."""
     d = num(j.assessment.claim, sign=True)
-    readings = [
-        f"*{v}* if the paper's {d} is taken as exact" if a == EXACT_CLAIM else f"*{v}* by the {a}"
-        for a, v in j.changes
-    ]
+    phrase = {
+        EXACT_CLAIM: f"if the paper's {d} is taken as exact",
+        BF16_ALONE: f"on the {BF16_ALONE}",
+    }
+    readings = [f"*{v}* {phrase.get(a, f'by the {a}')}" for a, v in j.changes]
     return f" (fragile: {'; '.join(readings)})" if readings else ""
 
 

@@ -11,7 +11,8 @@ Each Welch verdict on the final epoch has sensitivity verdicts beside it, at the
 level, that never replace it: the exact permutation test (where it can decide) and the
 paired t-test by seed (``lib.analysis.sensitivity``), Welch on the mean of the last two epochs as
 endpoint and, for a claim with a number, that number taken as exact (without the noise of
-the paper's runs). An arm that trains identically to its baseline through the compared
+the paper's runs); for a paper claim whose arms mix bf16 and fp32 runs, the claim judged on
+the bf16 runs alone. An arm that trains identically to its baseline through the compared
 epoch gets n/a.
 """
 
@@ -29,6 +30,7 @@ from lib.report.results import LAST_TWO, Results
 
 LAST_TWO_EPOCHS = "mean of the last two epochs"
 EXACT_CLAIM = "paper's number taken as exact"  # no seed noise of its runs
+BF16_ALONE = "bf16 runs alone"  # the precision the hardware allowed is no treatment
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,25 @@ def primary_family(results: Results) -> list[Judgement]:
     alpha = power.family_alpha(len(claims))
     judged = [judge(results, arm, BASELINE, e, claim=d, alpha=alpha) for _, arm, e, d in claims]
     adjusted = power.bonferroni([j.comparison.p for j in judged])
-    return [dataclasses.replace(j, family_p=p) for j, p in zip(judged, adjusted, strict=True)]
+    family = [dataclasses.replace(j, family_p=p) for j, p in zip(judged, adjusted, strict=True)]
+    return _with_precision_check(results, family)
+
+
+def _with_precision_check(results: Results, family: list[Judgement]) -> list[Judgement]:
+    """Each claim whose two arms mix bf16 and fp32 runs gets, beside its other sensitivity
+    analyses, its verdict on the bf16 runs alone (the same family judged on them)."""
+    bf16 = results.in_precision("bf16")
+    if len(bf16.runs) in (0, len(results.runs)):
+        return family
+    alone = {(j.arm, j.paper_epochs): j.verdict for j in primary_family(bf16)}
+    checked = []
+    for j in family:
+        arms = results.runs[results.runs["arm"].isin([j.arm, j.baseline])]
+        verdict = alone[(j.arm, j.paper_epochs)]
+        if arms["precision"].nunique() > 1 and verdict != stats.NO_DATA:
+            j = dataclasses.replace(j, sensitivity=(*j.sensitivity, (BF16_ALONE, verdict)))
+        checked.append(j)
+    return checked
 
 
 def claim_judgement(

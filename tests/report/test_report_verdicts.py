@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import pandas as pd
 import pytest
 
 from lib.analysis import power, sensitivity, stats
@@ -48,6 +49,21 @@ def test_claim_judgement_finds_only_the_papers_claims(smoke):
     assert verdicts.claim_judgement(smoke, "resnet34_selu", claims.LONG) is None
     with pytest.raises(KeyError, match="not one of the paper's claims"):
         verdicts.primary_judgement(smoke, "resnet34_selu", claims.LONG)
+
+
+def test_a_claim_on_mixed_precisions_is_also_judged_on_its_bf16_runs_alone(smoke):
+    assert set(smoke.runs["precision"]) == {"bf16"}
+    assert all(
+        verdicts.BF16_ALONE not in dict(j.sensitivity) for j in verdicts.primary_family(smoke)
+    )
+    frame = smoke.frame
+    fp32 = frame[frame["arm"] == "resnet34"].assign(seed=lambda f: f["seed"] + 10, precision="fp32")
+    mixed = dataclasses.replace(smoke, frame=pd.concat([frame, fp32], ignore_index=True))
+    for j, alone in zip(
+        verdicts.primary_family(mixed), verdicts.primary_family(smoke), strict=True
+    ):
+        assert dict(j.sensitivity)[verdicts.BF16_ALONE] == alone.verdict  # the baseline mixes
+        assert j.comparison.n_baseline == 2 * alone.comparison.n_baseline
 
 
 def test_a_judgement_is_the_rule_on_the_records(smoke):

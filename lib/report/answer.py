@@ -24,7 +24,8 @@ from lib.report.formatting import (
     num,
     protocol_phrase,
 )
-from lib.report.results import Results
+from lib.report.results import Results, campaign_left
+from lib.report.summary import core_hours, remaining_phrase
 from lib.report.verdict_prose import (
     FAILS,
     GROUP,
@@ -131,7 +132,7 @@ def answer(results: Results) -> str:
     if results.empty:
         return (
             "No run at the paper's own protocol is complete yet, so no claim of the paper "
-            "can be judged; the chapters show the reduced profile's records as a proxy."
+            "can be judged; the chapters show our cheaper proxy's records instead."
         )
     return (
         f"{headline(results)} {gap_prose.absolute_sentence(results)}\n\n"
@@ -166,10 +167,13 @@ def limitations(paper: Results, proxy: Results) -> str:
         "**One dataset split, the test set only.** Like the paper, we report test accuracy "
         "after the last epoch, with no validation split held out; the best epoch, selected on "
         "the test set, is reported only as an optimistic reading and never judged.",
+        f"**Compute.** The {len(paper.runs)} runs at the paper's protocol so far took "
+        f"{num(core_hours(paper.runs).sum())} core-hours on CPUs ({{doc}}`reproducibility`); "
+        f"the plan has {remaining_phrase(campaign_left(paper.folder))}.",
     ]
     if not proxy.empty and proxy.reduced:
         items.append(
-            f"**The proxy.** The `{proxy.profile}` profile ({protocol_phrase(proxy)}) distorts "
+            f"**The proxy.** Our cheaper {proxy.profile} proxy ({protocol_phrase(proxy)}) distorts "
             "the comparisons in known ways (a learning-rate decay not rescaled to the shorter "
             "run, overfitting on fewer images); its verdicts are never the answer."
         )

@@ -13,11 +13,13 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from lib.core.repo import git_output
 from lib.report.results import available_profiles, load, results_dir
 
 REPO = Path(__file__).resolve().parents[2]
+CITATION_FILE = REPO / "CITATION.cff"  # for citation tools; the BibTeX entry reads it
 DOWNLOADS = REPO / "book" / "_downloads"
 CSV_NAME, ZIP_NAME, SOURCE_NAME = "runs.csv", "records.zip", "source.tar.gz"
 ARCHIVE_PREFIX = "fmnist-resnet34-replication"  # the folder the source archive unpacks into
@@ -113,8 +115,11 @@ def write_source(out: Path = DOWNLOADS) -> str | None:
 
 
 def citation() -> str:
-    """How to cite this report: a BibTeX entry naming the commit the site is built from
-    (authors as the repository's contributors: the records name no people)."""
+    """How to cite this report: a BibTeX entry with the title and authors of CITATION.cff
+    (the repository's contributors: the records name no people) and, as its version, the
+    commit the site is built from."""
+    cff = yaml.safe_load(CITATION_FILE.read_text(encoding="utf-8"))
+    authors = " and ".join(a["name"] for a in cff["authors"])
     head, dirty = build_commit()
     year = git_output("show", "-s", "--format=%cd", "--date=format:%Y", "HEAD") or "n.d."
     version = f"commit {head[:10]}" if head else "no commit"
@@ -122,11 +127,11 @@ def citation() -> str:
     return (
         "```bibtex\n"
         "@misc{fmnist_resnet34_replication,\n"
-        "  author = {{The contributors of this repository}},\n"
-        "  title  = {A replication of ``An improved convolutional-neural-network\n"
-        "            image-classification algorithm based on residuals'' on Fashion-MNIST},\n"
-        f"  year   = {{{year}}},\n"
-        f"  note   = {{Jupyter Book built from run records, {version}}}\n"
+        f"  author  = {{{{{authors}}}}},\n"
+        f"  title   = {{{cff['title']}}},\n"
+        f"  year    = {{{year}}},\n"
+        f"  version = {{{version}}},\n"
+        "  note    = {Jupyter Book built from run records}\n"
         "}\n"
         "```"
     )

@@ -49,11 +49,12 @@ def compute_table(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def remaining_text(plan: pd.DataFrame) -> str:
-    """The paper campaign's runs left (``results.campaign_left``) and their estimated cost."""
+def remaining_phrase(plan: pd.DataFrame) -> str:
+    """The runs of the paper's protocol left (``results.campaign_left``) and their estimated
+    cost: '**30 of 62 planned runs** still to do: about **159 core-hours** (...)'."""
     left = plan[plan["state"] != "complete"]
     if left.empty:
-        return "The paper campaign's plan is complete."
+        return f"all {len(plan)} planned runs done"
     hours = left["core-hours left"]
     cost = (
         f"about **{num(hours.sum(), 0)} core-hours** ({num(hours.sum() / 2, 0)} h on a "
@@ -61,7 +62,9 @@ def remaining_text(plan: pd.DataFrame) -> str:
         if hours.notna().all()
         else "a cost that is estimated once a run of each arm has been timed"
     )
-    return (
-        f"The paper campaign (`python -m lib campaign`) has **{len(left)} of {len(plan)} "
-        f"planned runs** still to do: {cost}."
-    )
+    return f"**{len(left)} of {len(plan)} planned runs** still to do: {cost}"
+
+
+def remaining_text(plan: pd.DataFrame) -> str:
+    """The paper campaign's runs left and their cost, with the command that runs them."""
+    return f"The paper campaign (`python -m lib campaign`): {remaining_phrase(plan)}."

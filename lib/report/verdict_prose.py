@@ -159,10 +159,9 @@ def proxy_summary(proxy: Results) -> str:
     if proxy.empty or not proxy.reduced:
         return "No reduced-protocol records exist."
     return (
-        f"Every arm, including those the paper protocol's campaign has not reached, was also "
-        f"run under a cheaper protocol, the `{proxy.profile}` profile "
-        f"({protocol_phrase(proxy)}; the paper's {SHORT}-epoch cells read at our epoch "
-        f"{proxy.horizon(SHORT)}). Its absolute accuracies are not comparable with the "
-        f"paper's, and its verdicts are a proxy for the paper protocol's, not a second "
-        f"answer. {claims_sentences(proxy, under=' under this proxy')}"
+        "Every arm, including those not yet run at the paper's protocol, was also run under "
+        f"a cheaper {proxy.profile} proxy ({protocol_phrase(proxy)}; the paper's {SHORT}-epoch "
+        f"cells read at our epoch {proxy.horizon(SHORT)}). Its absolute accuracies are not "
+        "comparable with the paper's, and its verdicts are a proxy for the paper protocol's, "
+        f"not a second answer. {claims_sentences(proxy, under=' under this proxy')}"
     )

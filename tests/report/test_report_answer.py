@@ -64,3 +64,15 @@ def test_the_caution_measures_the_claims_against_the_closest_baseline_reading(sm
     assert f"all four changes together move accuracy by {c.diff:+.2f} points [" in text
     assert "the Inception stem by" in text
     assert text.endswith("(two seeds of that baseline so far: a hint, not a finding).")
+
+
+def test_the_limitations_give_the_compute_spent_and_left(smoke, nothing):
+    from lib.report.results import campaign_left
+    from lib.report.summary import core_hours
+
+    items = answer.limitations(smoke, nothing).splitlines()
+    compute = next(item for item in items if item.startswith("- **Compute.**"))
+    plan = campaign_left(smoke.folder)
+    assert f"The {len(smoke.runs)} runs at the paper's protocol" in compute
+    assert f"{core_hours(smoke.runs).sum():.2f} core-hours on CPUs" in compute
+    assert f"of {len(plan)} planned runs** still to do" in compute

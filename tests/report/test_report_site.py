@@ -44,3 +44,14 @@ def test_build_commit_is_head():
     commit, _ = site.build_commit()
     assert commit == head
     assert f"`{head}`" in site.build_commit_text()
+
+
+def test_the_bibtex_entry_cites_what_citation_cff_says(monkeypatch, tmp_path):
+    cff = tmp_path / "CITATION.cff"
+    cff.write_text('title: "A title"\nauthors:\n  - name: "Ada"\n  - name: "Grace"\n')
+    monkeypatch.setattr(site, "CITATION_FILE", cff)
+    monkeypatch.setattr(site, "build_commit", lambda: ("0123456789abcdef", False))
+    entry = site.citation()
+    assert "  title   = {A title},\n" in entry and "  author  = {{Ada and Grace}},\n" in entry
+    assert "  version = {commit 0123456789},\n" in entry
+    assert all(len(line) <= 80 for line in entry.splitlines())  # no line clipped on the page

@@ -42,8 +42,8 @@ def test_claims_table_leads_with_claim_paper_ours_verdict(smoke):
 
 def test_the_proxy_is_defined_where_its_verdicts_stand(smoke, nothing):
     text = verdict_prose.proxy_summary(smoke)
-    assert "the `smoke` profile (width 0.125× of ResNet-34's channels" in text
-    assert text.index("profile (") < text.index("Of the paper's five improvement claims")
+    assert "a cheaper smoke proxy (width 0.125× of ResNet-34's channels" in text
+    assert text.index("proxy (") < text.index("Of the paper's five improvement claims")
     assert verdict_prose.proxy_summary(nothing) == "No reduced-protocol records exist."
 
 

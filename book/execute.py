@@ -33,6 +33,11 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 LOGGER = logging.getLogger("book.execute")
 
+# Seconds a cell may run before the build fails: the slowest cell (the Implementation page's
+# FLOPs of every arm) takes about 3 minutes on two cores shared with training and a second
+# chapter's kernel; a cell that hangs still fails the build.
+CELL_TIMEOUT = 900
+
 
 def chapters(toc: Path = REPO / "_toc.yml") -> list[Path]:
     """The notebooks named in the table of contents, in reading order (a Markdown page,
@@ -54,7 +59,7 @@ def execute_one(cache_dir: str, uri: str, timeout: int) -> tuple[list, list, lis
     return result.succeeded, result.excepted, result.errored
 
 
-def execute(out: Path, timeout: int = 300, notebooks: list[Path] | None = None) -> int:
+def execute(out: Path, timeout: int = CELL_TIMEOUT, notebooks: list[Path] | None = None) -> int:
     from jupyter_cache import get_cache
     from jupyter_cache.cache.db import NbProjectRecord
     from jupyter_cache.executors import load_executor
@@ -121,7 +126,7 @@ def record_problems() -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO, help="build root (default: repo)")
-    parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
+    parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
     parser.add_argument(
         "--strict", action="store_true", help="fail when a record is invalid or malformed"
     )

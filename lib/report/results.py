@@ -1,4 +1,5 @@
-"""The report's one door to the outside: environment variables, run records, benchmark files.
+"""The report's one door to the outside: environment variables, run records, benchmark files,
+the repository's CITATION.cff.
 
 ``load()`` picks the folder (``$RESULTS_DIR``, else the repository's results/) and the
 profile (``$BOOK_PROFILE``, else the first of paper > cpu > smoke with a record), reads
@@ -17,13 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from lib.analysis import stats
 from lib.analysis.results import complete, load_results
 from lib.core import plan, records
 from lib.core.arms import ARMS, PROFILES, Profile
 from lib.core.plan import PAPER_ARMS
-from lib.core.repo import RESULTS_DIR
+from lib.core.repo import REPO, RESULTS_DIR
 from lib.report.claims import BASELINE, SHORT
 
 PROFILE_PREFERENCE = ("paper", "cpu", "smoke")
@@ -239,3 +241,9 @@ def campaign_left(folder: Path) -> pd.DataFrame:
     from lib.runs import campaign  # git and worktrees: only when the summary asks
 
     return campaign.table(campaign.campaign_plan(), folder)
+
+
+def citation_metadata(path: Path = REPO / "CITATION.cff") -> dict:
+    """The repository's citation file (title, authors, ...) for the page that says how to
+    cite the report."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -13,13 +13,11 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from lib.core.repo import git_output
-from lib.report.results import available_profiles, load, results_dir
+from lib.report.results import available_profiles, citation_metadata, load, results_dir
 
 REPO = Path(__file__).resolve().parents[2]
-CITATION_FILE = REPO / "CITATION.cff"  # for citation tools; the BibTeX entry reads it
 DOWNLOADS = REPO / "book" / "_downloads"
 CSV_NAME, ZIP_NAME, SOURCE_NAME = "runs.csv", "records.zip", "source.tar.gz"
 ARCHIVE_PREFIX = "fmnist-resnet34-replication"  # the folder the source archive unpacks into
@@ -114,11 +112,11 @@ def write_source(out: Path = DOWNLOADS) -> str | None:
     return head
 
 
-def citation() -> str:
+def citation(cff: dict | None = None) -> str:
     """How to cite this report: a BibTeX entry with the title and authors of CITATION.cff
-    (the repository's contributors: the records name no people) and, as its version, the
-    commit the site is built from."""
-    cff = yaml.safe_load(CITATION_FILE.read_text(encoding="utf-8"))
+    (``cff``, else the repository's: its contributors, as the records name no people) and,
+    as its version, the commit the site is built from."""
+    cff = cff or citation_metadata()
     authors = " and ".join(a["name"] for a in cff["authors"])
     head, dirty = build_commit()
     year = git_output("show", "-s", "--format=%cd", "--date=format:%Y", "HEAD") or "n.d."

@@ -8,6 +8,7 @@ import subprocess
 import zipfile
 
 from lib.report import site
+from lib.report.results import citation_metadata
 
 
 def test_downloads_hold_every_record(fixtures, smoke, tmp_path):
@@ -49,9 +50,9 @@ def test_build_commit_is_head():
 def test_the_bibtex_entry_cites_what_citation_cff_says(monkeypatch, tmp_path):
     cff = tmp_path / "CITATION.cff"
     cff.write_text('title: "A title"\nauthors:\n  - name: "Ada"\n  - name: "Grace"\n')
-    monkeypatch.setattr(site, "CITATION_FILE", cff)
     monkeypatch.setattr(site, "build_commit", lambda: ("0123456789abcdef", False))
-    entry = site.citation()
+    entry = site.citation(citation_metadata(cff))
     assert "  title   = {A title},\n" in entry and "  author  = {{Ada and Grace}},\n" in entry
     assert "  version = {commit 0123456789},\n" in entry
     assert all(len(line) <= 80 for line in entry.splitlines())  # no line clipped on the page
+    assert f"  title   = {{{citation_metadata()['title']}}},\n" in site.citation()  # the repo's

@@ -172,12 +172,14 @@ def loss_curves(results: Results, arms: list[str], epochs: int, threshold: float
 
 
 def schedules_figure(schedules: dict[str, list[float]], profile: str):
-    """The LR multiplier per epoch under each schedule (``architecture.lr_schedules``)."""
+    """The LR multiplier per epoch under each schedule (``architecture.lr_schedules``), at
+    the protocol of ``profile``, named on the epoch axis in a reader's words."""
     fig, ax = _subplots(2.6)
     for label, factors in schedules.items():
         x = np.arange(len(factors))
         ax.step(x + 1, factors, where="post", marker="o", ms=3, label=label)
-    ax.set_xlabel(f"epoch ({profile} profile)")
+    protocol = "the paper's protocol" if profile == "paper" else f"our reduced {profile} proxy"
+    ax.set_xlabel(f"epoch ({protocol})")
     ax.set_ylabel("LR / base LR")
     return _finish(fig, ax)
 
@@ -197,7 +199,7 @@ def forest_plot(protocols: list[Results]):
     step = 1.0 / (len(shown) + 1)
     for k, (r, family) in enumerate(shown):
         colour, marker = PROTOCOL_STYLE[k % len(PROTOCOL_STYLE)]
-        label = f"ours: {r.profile} profile (proxy)" if r.reduced else "ours: paper's protocol"
+        label = f"ours: reduced {r.profile} proxy" if r.reduced else "ours: paper's protocol"
         for i, j in enumerate(family):
             c, y = j.comparison, i + (k + 1) * step
             if not finite(c.diff):

@@ -89,18 +89,17 @@ def short_banner(results: Results) -> str:
 
 
 def chapters_profile_sentence(shown: Results) -> str:
-    """For the paper-protocol page: which profile the other chapters show, and why."""
+    """For the paper-protocol page: which records the other chapters show, and why, in a
+    reader's words (the profile's name only as the proxy's)."""
     if shown.profile == "paper":
         why = (
-            "chosen with `PROFILE`/`BOOK_PROFILE`"
+            "chosen when this site was built"
             if shown.chosen_by_environment
             else f"every paper arm has at least {READY_SEEDS} seeds"
         )
         return f"The other chapters show these runs ({why})."
-    return (
-        f"Until every paper arm has {READY_SEEDS} seeds the other chapters show the "
-        f"`{shown.profile or 'no'}` profile."
-    )
+    what = f"our reduced `{shown.profile}` proxy" if shown.profile else "no results"
+    return f"Until every paper arm has {READY_SEEDS} seeds the other chapters show {what}."
 
 
 def plan_phrase(results: Results) -> str:
@@ -126,7 +125,8 @@ def missing_note(results: Results, arms: list[str]) -> str:
     if waiting:
         parts.append("no results yet for " + md_codes(waiting))
     if unplanned:
-        parts.append(f"not planned under this profile: {md_codes(unplanned)}")
+        where = " at the paper's protocol" if not results.reduced else ""
+        parts.append(f"not planned{where}: {md_codes(unplanned)}")
     if partial:
         parts.append(
             "fewer seeds than planned for "

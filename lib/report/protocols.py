@@ -29,6 +29,7 @@ from lib.report.formatting import (
     num,
     protocol_phrase,
 )
+from lib.report.readings import NOT_PLANNED
 from lib.report.results import Results
 from lib.report.verdicts import judge, primary_family
 
@@ -38,7 +39,7 @@ def protocol_label(results: Results) -> str:
         return "no results"
     if not results.reduced:
         return "the paper's protocol"
-    return f"the `{results.profile}` profile, a proxy"
+    return f"our reduced `{results.profile}` proxy"
 
 
 def _decay_at_short_cell(profile: str) -> float:
@@ -78,7 +79,7 @@ def proxy_note(results: Results) -> str:
         f"×{num(ours)} of the initial one where the paper's protocol has ×{num(paper)}"
     )
     return (
-        f":::{{important}} A proxy: the `{results.profile}` profile\n"
+        f":::{{important}} A proxy: {protocol_label(results)}\n"
         f"These numbers come from a reduced protocol ({protocol_phrase(results)}); its "
         "verdicts are labelled *proxy* and its absolute accuracies *not comparable* with the "
         f"paper's. The paper's {SHORT}-epoch cells are read at our epoch "
@@ -93,8 +94,7 @@ def proxy_section_note(results: Results, proxy: Results) -> str:
     if results.reduced or proxy.empty:
         return ""
     return (
-        "These arms are not planned at the paper's protocol: its core-hours go to the paper's "
-        "own claims and the controls that decide them first. The rows below come from the "
+        f"These arms are {NOT_PLANNED}. The rows below come from the "
         f"`{proxy.profile}` proxy ({protocol_phrase(proxy)}); their verdicts are marked "
         "*proxy*, and their accuracies are not comparable with the paper's."
     )
@@ -107,7 +107,7 @@ def permutation_floor(results: Results) -> str:
     if results.spec is None:
         return "Without results there are no seeds to relabel."
     n = len(results.spec.seeds)
-    text = _floor(n, f"With {n} seeds per arm, as the `{results.profile}` profile plans")
+    text = _floor(n, f"With {n} seeds per arm, as {protocol_label(results)} plans")
     family = {BASELINE} | {arm for _, arm, _, _ in improvement_claims()}
     per_arm = results.completeness["per_arm"]
     judged = [per_arm[arm] for arm in family if per_arm[arm] >= 2]

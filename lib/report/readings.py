@@ -23,8 +23,10 @@ from lib.report.formatting import (
     finite,
     interval,
     made_by,
+    md_codes,
     mean_sd,
     num,
+    protocol_phrase,
 )
 from lib.report.provenance import normalisations
 from lib.report.results import Results
@@ -32,6 +34,12 @@ from lib.report.tables import primary_verdict_cell
 from lib.report.verdicts import Judgement, claim_judgement, judge
 
 NOT_RUN = "not run (depends on the run length)"
+# Why an arm runs only under the proxy (the paper protocol's plan, ``lib.core.plan``): the
+# one wording of every page that shows such arms (``protocols.proxy_section_note`` too).
+NOT_PLANNED = (
+    "not planned at the paper's protocol: its core-hours go to the paper's own claims and the "
+    "controls that decide them first"
+)
 
 
 def reading_verdicts(results: Results, arm: str) -> list[tuple[str, Judgement | None]]:
@@ -75,31 +83,80 @@ def comparison_cell(results: Results, j: Judgement | None) -> str:
     return f"{text} <small>{ci_label(claim.alpha)}</small><br>{verdict}"
 
 
+def proxy_readings(results: Results, proxy: Results | None) -> list[str]:
+    """The readings other than our defaults that ``results`` has no run of and ``proxy``
+    has: their rows in ``readings_table`` come from the proxy (at the paper's protocol, the
+    readings it does not plan). Our default readings always stay with ``results``: their
+    rows carry the paper's claims' verdicts."""
+    if proxy is None or proxy is results:
+        return []
+    return [
+        r.arm
+        for r in READINGS
+        if not r.default and results.summary(r.arm).n == 0 < proxy.summary(r.arm).n
+    ]
+
+
+def row_results(results: Results, proxy: Results | None, arm: str) -> Results:
+    """The records that ``arm``'s row of ``readings_table`` comes from."""
+    return proxy if arm in proxy_readings(results, proxy) else results
+
+
+def proxy_rows_note(results: Results, proxy: Results | None) -> str:
+    """Why the rows of ``proxy_readings`` come from the proxy, and how they are marked
+    (empty where every row comes from ``results``)."""
+    arms = proxy_readings(results, proxy)
+    if not arms:
+        return ""
+    planned = results.completeness["planned_per_arm"]
+    unplanned = [a for a in arms if not planned.get(a)]
+    waiting = [a for a in arms if planned.get(a)]
+    why = []
+    if unplanned:
+        why.append(f"{md_codes(unplanned)} {'is' if len(unplanned) == 1 else 'are'} {NOT_PLANNED}")
+    if waiting:
+        has = "has" if len(waiting) == 1 else "have"
+        why.append(f"{md_codes(waiting)} {has} no complete run in the records shown yet")
+    return (
+        "; ".join(why)
+        + f". Their rows come from our reduced `{proxy.profile}` proxy ({protocol_phrase(proxy)}), "
+        f"marked *{proxy.profile} proxy* beside each number: its accuracies are not comparable "
+        "with the paper's, and its estimates compare the proxy's own runs."
+    )
+
+
 @made_by
-def readings_table(results: Results) -> pd.DataFrame:
+def readings_table(results: Results, proxy: Results | None = None) -> pd.DataFrame:
     """Per reading: the accuracy it reaches, how far it moves from our default reading, and
-    the paper comparison it bears on as an estimate with its 95 % interval."""
+    the paper comparison it bears on as an estimate with its 95 % interval; a reading with
+    no runs in ``results`` but runs in ``proxy`` (``proxy_readings``) is shown from the
+    proxy, each number marked as the proxy's."""
     rows = []
     default_of = {r.ambiguity: r.arm for r in READINGS if r.default}
     for reading in READINGS:
         arm = reading.arm
-        c = results.compare(arm, default_of[reading.ambiguity])
+        source = row_results(results, proxy, arm)
+        mark = f" ({source.profile} proxy)" if source is not results else ""
+        accuracy = mean_sd(source.summary(arm))
+        if mark:
+            accuracy += f" ({source.profile} proxy, after epoch {source.horizon(SHORT)})"
+        c = source.compare(arm, default_of[reading.ambiguity])
         rows.append(
             {
                 "Ambiguity": reading.ambiguity,
                 "Reading": reading.label,
                 "Arm": code(arm),
-                f"Accuracy, {epochs_label(results, SHORT)} ep (%)": mean_sd(results.summary(arm)),
+                f"Accuracy, {epochs_label(results, SHORT)} ep (%)": accuracy,
                 "Moves it by (vs our default)": "default"
                 if reading.default
                 else (
-                    f"{num(c.diff, sign=True)} {interval(c.ci_low, c.ci_high, sign=True)}"
+                    f"{num(c.diff, sign=True)} {interval(c.ci_low, c.ci_high, sign=True)}{mark}"
                     if finite(c.diff)
                     else "n/a"
                 ),
                 "The paper's comparison under this reading (points, 95 % CI)": "<br>".join(
-                    f"{html.escape(what)}: {comparison_cell(results, j)}"
-                    for what, j in reading_verdicts(results, arm)
+                    f"{html.escape(what + mark)}: {comparison_cell(source, j)}"
+                    for what, j in reading_verdicts(source, arm)
                 ),
             }
         )
@@ -118,7 +175,7 @@ def ambiguities_table(results: Results) -> pd.DataFrame:
         ("Inception stem stride / pooling", "not stated",
          f"stride {cfg.stem_stride}, no pooling: full 28×28 into conv2",
          "resnet34_inception_s2 (stride 2 + max-pool → 7×7); resnet34_plainstem (control)"),
-        ("Inception stem in a narrower body (reduced profiles)",
+        ("Inception stem in a narrower body (reduced-width proxy)",
          "only full width (64 channels into conv2)",
          "the branches keep Fig. 3's widths; a 1×1 conv + BN + act projects their 64 channels "
          "onto the body's width" if cfg.inception_branches == "paper"
@@ -131,8 +188,8 @@ def ambiguities_table(results: Results) -> pd.DataFrame:
         ("LR schedule", "“decays with the iteration count”; form, rate and factor not stated",
          f"exponential, LR × {cfg.lr_gamma:g} after every epoch",
          f"resnet34_lr_step (× 0.1 every {cfg.lr_step_epochs} epochs); resnet34_lr_cosine "
-         "(cosine to 0 over the run: depends on the run length, so it runs at the profile's "
-         f"epochs only and has no {LONG}-epoch cell)"),
+         "(cosine to 0 over the run: depends on the run length, so it runs as long as the "
+         f"paper's {SHORT}-epoch cell only and has no {LONG}-epoch cell)"),
         ("Base learning rate", "not stated (Adam)", f"Adam, lr {cfg.lr:g} (Adam's default)", none),
         ("Batch size", "not stated", str(cfg.batch_size),
          "resnet34_batch32 (batch 32; the baseline only)"),

@@ -22,6 +22,9 @@ def test_figures_from_runs_and_without(smoke):
         assert empty.axes[0].texts[0].get_text() == "No runs of these arms yet."
     schedules = figures.schedules_figure(architecture.lr_schedules(smoke), "smoke")
     assert len(schedules.axes[0].lines) == 4
+    assert schedules.axes[0].get_xlabel() == "epoch (our reduced smoke proxy)"
+    paper = figures.schedules_figure(architecture.lr_schedules(smoke), "paper")
+    assert paper.axes[0].get_xlabel() == "epoch (the paper's protocol)"
     assert schedules.dpi == figures.DPI
 
 
@@ -58,7 +61,7 @@ def test_forest_plot_marks_zero_claims_and_every_protocol(smoke):
     fig = figures.forest_plot([paper, smoke])
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["ours: smoke profile (proxy)", "paper's claimed difference"]
+    assert labels == ["ours: reduced smoke proxy", "paper's claimed difference"]
     ticks = [t.get_text() for t in ax.get_yticklabels()]
     assert len(ticks) == len(improvement_claims())
     assert ticks[0].startswith("learning-rate decay\nTable 2")  # plain words, not arm names

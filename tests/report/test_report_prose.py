@@ -77,6 +77,7 @@ def test_convergence_sentence(smoke):
 def test_readings_and_beyond(smoke):
     assert "**`" in prose.closest_baseline(smoke)  # resnet34 is the only baseline reading run
     assert "its verdict is *n/a*" in prose.step_note(smoke)
+    assert prose.step_note(smoke).startswith("Note: under our reduced `smoke` proxy the step")
     assert prose.resolution_text(smoke).startswith("The runs needed")  # no plain stem runs
     spread = prose.spread_text(smoke)
     assert "Across the 5 arms with at least two seeds" in spread and "80 % power" in spread

@@ -15,7 +15,7 @@ def as_paper(results):
 
 def test_proxy_note_states_the_distortions(smoke, nothing):
     note = protocols.proxy_note(smoke)
-    assert note.startswith(":::{important} A proxy: the `smoke` profile")
+    assert note.startswith(":::{important} A proxy: our reduced `smoke` proxy")
     # exponential decay x0.8 per epoch, not rescaled: epoch 2 of ours vs the paper's 10th
     assert "×0.80" in note and f"×{num(0.8**9)}" in note
     losses = smoke.epoch_losses[smoke.epoch_losses["arm"] == "resnet34"]
@@ -31,6 +31,7 @@ def test_permutation_floor_follows_the_seeds(smoke, nothing):
     ten = protocols.permutation_floor(as_paper(smoke))  # 10 planned, 2 done per arm
     planned, so_far = ten.split(" So far ")
     assert "184,756 relabellings" in planned and "left out" not in planned
+    assert planned.startswith("With 10 seeds per arm, as the paper's protocol plans")
     assert so_far.startswith("the arms of the paper's improvement claims have as few as 2")
     assert "6 relabellings" in so_far and "left out of the sensitivity analyses" in so_far
     assert protocols.permutation_floor(nothing).startswith("Without results")
